@@ -1,0 +1,77 @@
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HOST PORT
+
+# pipenv keeps the virtualenv in the project (.venv) and installs from Pipfile.lock only.
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_VERBOSITY := -1
+export PIPENV_IGNORE_VIRTUALENVS := 1
+PIPENV := $(shell command -v pipenv 2>/dev/null || echo $(HOME)/.local/bin/pipenv)
+PY := .venv/bin/python
+MANAGE := $(PY) manage.py
+VAR := var
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/auctioneer
+
+.PHONY: help setup deps start test test-postgres lint reset create-super-user \
+	start-background-server stop-background-server start-background-workers stop-background-workers \
+	install-crontab e2e bench
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-26s %s\n", $$1, $$2}'
+
+$(PIPENV):
+	python3 -m pip install --user --quiet pipenv
+
+.venv/.synced: Pipfile.lock | $(PIPENV)
+	$(PIPENV) sync --dev
+	@touch $@
+
+deps: .venv/.synced ## install the locked dependencies into .venv (pipenv sync, never re-locks)
+
+setup: deps ## dependencies, migrations, cache table, OAuth application (idempotent)
+	@mkdir -p $(VAR)/log $(VAR)/run
+	$(MANAGE) migrate --noinput
+	$(MANAGE) createcachetable
+	$(MANAGE) ensure_oauth_app
+
+start: setup ## setup, then server + workers in the foreground on $(HOST):$(PORT) (Ctrl-C stops both)
+	@bash scripts/start.sh
+
+test: deps ## the whole suite on SQLite (what CI runs)
+	$(PY) -m pytest
+
+test-postgres: deps ## the same suite against PostgreSQL (TEST_DATABASE_URL)
+	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest
+
+lint: deps ## ruff check, ruff format --check, mypy
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy .
+
+reset: ## delete the local SQLite database and set up again
+	rm -f $(VAR)/db.sqlite3 $(VAR)/db.sqlite3-wal $(VAR)/db.sqlite3-shm
+	$(MAKE) setup
+
+create-super-user: setup ## create an admin account for /admin/ (asks for the details)
+	$(MANAGE) createsuperuser
+
+start-background-server: setup ## gunicorn in the background (pid and log in var/)
+	@if [ -f $(VAR)/run/server.pid ] && kill -0 $$(cat $(VAR)/run/server.pid) 2>/dev/null; then \
+		echo "server already running (pid $$(cat $(VAR)/run/server.pid))"; \
+	else \
+		.venv/bin/gunicorn -c auctioneer/gunicorn_conf.py --daemon \
+			--pid $(VAR)/run/server.pid --error-logfile $(VAR)/log/server.log \
+			--access-logfile $(VAR)/log/access.log; \
+		for i in $$(seq 50); do [ -f $(VAR)/run/server.pid ] && break; sleep 0.1; done; \
+		echo "server on http://$(HOST):$(PORT)/ (pid $$(cat $(VAR)/run/server.pid), log $(VAR)/log/server.log)"; \
+	fi
+
+stop-background-server: ## stop the background server
+	@if [ -f $(VAR)/run/server.pid ]; then \
+		kill $$(cat $(VAR)/run/server.pid) 2>/dev/null || true; \
+		for i in $$(seq 100); do [ -f $(VAR)/run/server.pid ] || break; sleep 0.1; done; \
+		rm -f $(VAR)/run/server.pid; echo "server stopped"; \
+	else echo "no server running"; fi

@@ -1,0 +1,28 @@
+"""JSON parsing that keeps money exact: JSON numbers with a fraction become Decimal."""
+
+import codecs
+import json
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from rest_framework import parsers
+from rest_framework.exceptions import ParseError
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, but floats parse as ``Decimal`` (no binary rounding of prices)
+    and NaN/Infinity are refused."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        parser_context = parser_context or {}
+        encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            decoded_stream = codecs.getreader(encoding)(stream)
+            return json.load(decoded_stream, parse_float=Decimal, parse_constant=_reject_constant)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            raise ParseError(f"Malformed JSON: {exc}") from exc

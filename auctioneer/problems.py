@@ -1,0 +1,223 @@
+"""RFC 9457 problem details: the one error format of every API in Auctioneer.
+
+Every error under /api/ — DRF's own, Django's 404/500, and the domain's
+`ApplicationError` — leaves through `problem_response` with the same shape:
+``{"type", "title", "status", "detail"}`` plus ``errors`` for validation failures.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:auctioneer:problem:"
+
+
+class ApplicationError(Exception):
+    """A domain rule refused the request. Services raise it; the API maps it once."""
+
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    problem_type: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status_code: int | None = None,
+        problem_type: str | None = None,
+        title: str | None = None,
+        errors: dict[str, list[str]] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if status_code is not None:
+            self.status_code = status_code
+        if problem_type is not None:
+            self.problem_type = problem_type
+        if title is not None:
+            self.title = title
+        self.errors = errors
+        self.extra = extra or {}
+
+
+class ConflictError(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+    problem_type = "conflict"
+    title = "Conflict"
+
+
+class ForbiddenError(ApplicationError):
+    status_code = status.HTTP_403_FORBIDDEN
+    problem_type = "forbidden"
+    title = "Forbidden"
+
+
+class NotFoundError(ApplicationError):
+    status_code = status.HTTP_404_NOT_FOUND
+    problem_type = "not-found"
+    title = "Not found"
+
+
+class InvalidInputError(ApplicationError):
+    """A value is wrong on its own (bad money, bad time): 400 with field errors."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    problem_type = "validation-error"
+    title = "Invalid input"
+
+
+class UnprocessableError(ApplicationError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    problem_type = "unprocessable"
+    title = "Unprocessable request"
+
+
+class ServiceUnavailableError(ApplicationError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    problem_type = "service-unavailable"
+    title = "Service unavailable"
+
+
+def problem(
+    status_code: int,
+    *,
+    detail: str,
+    problem_type: str | None = None,
+    title: str | None = None,
+    errors: dict[str, list[str]] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    phrase = HTTPStatus(status_code).phrase
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + problem_type if problem_type else "about:blank",
+        "title": title or phrase,
+        "status": status_code,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    if extra:
+        body.update(extra)
+    return body
+
+
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(body, status=body["status"], headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def _flatten_errors(data: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn DRF's nested error structure into ``{"field.sub": ["message", ...]}``."""
+    errors: dict[str, list[str]] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            for field, messages in _flatten_errors(value, name).items():
+                errors.setdefault(field, []).extend(messages)
+    elif isinstance(data, list):
+        if all(not isinstance(v, (dict, list)) for v in data):
+            errors.setdefault(prefix or "non_field_errors", []).extend(str(v) for v in data)
+        else:
+            for index, value in enumerate(data):
+                name = f"{prefix}.{index}" if prefix else str(index)
+                for field, messages in _flatten_errors(value, name).items():
+                    errors.setdefault(field, []).extend(messages)
+    else:
+        errors.setdefault(prefix or "non_field_errors", []).append(str(data))
+    return errors
+
+
+_DRF_TYPES = {
+    exceptions.ValidationError: "validation-error",
+    exceptions.ParseError: "malformed-request",
+    exceptions.AuthenticationFailed: "not-authenticated",
+    exceptions.NotAuthenticated: "not-authenticated",
+    exceptions.PermissionDenied: "forbidden",
+    exceptions.NotFound: "not-found",
+    exceptions.MethodNotAllowed: "method-not-allowed",
+    exceptions.NotAcceptable: "not-acceptable",
+    exceptions.UnsupportedMediaType: "unsupported-media-type",
+    exceptions.Throttled: "throttled",
+}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's EXCEPTION_HANDLER: every error becomes a problem-details response."""
+    if isinstance(exc, ApplicationError):
+        return problem_response(
+            problem(
+                exc.status_code,
+                detail=exc.detail,
+                problem_type=exc.problem_type,
+                title=exc.title,
+                errors=exc.errors,
+                extra=exc.extra,
+            )
+        )
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+
+    # DRF's own handler maps Http404/PermissionDenied and sets WWW-Authenticate / Retry-After.
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # an unexpected error: Django's handler500 answers (see auctioneer.urls)
+
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    assert isinstance(exc, exceptions.APIException)
+
+    problem_type = next((slug for cls, slug in _DRF_TYPES.items() if isinstance(exc, cls)), None)
+    if isinstance(exc, exceptions.ValidationError):
+        body = problem(
+            response.status_code,
+            detail="The request has invalid fields; see errors.",
+            problem_type=problem_type,
+            title="Invalid input",
+            errors=_flatten_errors(exc.detail),
+        )
+    else:
+        detail = exc.detail
+        body = problem(
+            response.status_code,
+            detail=str(detail) if not isinstance(detail, (dict, list)) else str(exc),
+            problem_type=problem_type,
+        )
+    headers = {k: v for k, v in response.headers.items() if k in ("WWW-Authenticate", "Retry-After", "Allow")}
+    return problem_response(body, headers=headers)
+
+
+def _json_problem(request: HttpRequest, status_code: int, detail: str) -> JsonResponse:
+    return JsonResponse(
+        problem(status_code, detail=detail),
+        status=status_code,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _json_problem(request, 404, f"No resource at {request.path}.")
+
+
+def handler500(request: HttpRequest) -> JsonResponse:
+    return _json_problem(request, 500, "The server failed to answer; the error has been logged.")
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _json_problem(request, 400, "The request could not be understood.")
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _json_problem(request, 403, "You may not do this.")

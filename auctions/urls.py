@@ -1,0 +1,24 @@
+from django.urls import re_path
+from drf_yasg.views import get_schema_view
+from rest_framework.permissions import AllowAny
+
+from auctioneer.routing import api_path
+
+from . import apis
+
+app_name = "auctions"
+
+schema_view = get_schema_view(public=True, permission_classes=[AllowAny])
+
+urlpatterns = [
+    api_path("metadata/countries", apis.CountryListApi.as_view(), name="country-list"),
+    api_path("metadata/currencies", apis.CurrencyListApi.as_view(), name="currency-list"),
+    api_path("metadata/item-conditions", apis.ItemConditionListApi.as_view(), name="item-condition-list"),
+    api_path("metadata/categories", apis.CategoryListApi.as_view(), name="category-list"),
+    api_path("metadata/auction-statuses", apis.AuctionStatusListApi.as_view(), name="auction-status-list"),
+    api_path("metadata/bid-increments", apis.BidIncrementListApi.as_view(), name="bid-increment-list"),
+    # API docs (drf-yasg): Swagger UI, ReDoc and the raw schema.
+    re_path(r"^swagger\.(?P<format>json|yaml)$", schema_view.without_ui(cache_timeout=0), name="schema"),
+    api_path("docs", schema_view.with_ui("swagger", cache_timeout=0), name="docs"),
+    api_path("redoc", schema_view.with_ui("redoc", cache_timeout=0), name="redoc"),
+]

@@ -1,0 +1,3 @@
+app_name = "authorization"
+
+urlpatterns: list = []

@@ -1,0 +1,66 @@
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, Application
+from rest_framework.test import APIClient
+
+from auctioneer.testing import LiveServer, live_server
+from authorization.models import User
+from authorization.tests.factories import UserFactory
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def oauth_application(db) -> Application:
+    return Application.objects.create(
+        name="test",
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_PASSWORD,
+    )
+
+
+@pytest.fixture
+def make_token(oauth_application: Application) -> Callable[..., str]:
+    """An access token for `user`, as the token endpoint would issue it."""
+
+    def make(user: User, scope: str = "read write", expires_in: int = 3600) -> str:
+        token = AccessToken.objects.create(
+            user=user,
+            application=oauth_application,
+            token=f"test-{user.pk}-{AccessToken.objects.count()}-{timezone.now().timestamp()}",
+            expires=timezone.now() + timedelta(seconds=expires_in),
+            scope=scope,
+        )
+        return str(token.token)
+
+    return make
+
+
+@pytest.fixture
+def client_for(make_token: Callable[..., str]) -> Callable[[User], APIClient]:
+    """An API client that sends a bearer token for `user`."""
+
+    def make(user: User) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(user)}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def user(db) -> User:
+    return UserFactory.create()
+
+
+@pytest.fixture
+def live() -> Iterator[LiveServer]:
+    """gunicorn from the working tree on a throwaway database (see auctioneer.testing)."""
+    with live_server() as server:
+        yield server
