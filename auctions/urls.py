@@ -2,6 +2,7 @@ from django.urls import re_path
 from drf_yasg.views import get_schema_view
 from rest_framework.permissions import AllowAny
 
+from auctioneer.apis import PingApi
 from auctioneer.routing import api_path
 
 from . import apis
@@ -17,6 +18,7 @@ urlpatterns = [
     api_path("metadata/categories", apis.CategoryListApi.as_view(), name="category-list"),
     api_path("metadata/auction-statuses", apis.AuctionStatusListApi.as_view(), name="auction-status-list"),
     api_path("metadata/bid-increments", apis.BidIncrementListApi.as_view(), name="bid-increment-list"),
+    api_path("ping", PingApi.as_view(), name="ping"),
     # API docs (drf-yasg): Swagger UI, ReDoc and the raw schema.
     re_path(r"^swagger\.(?P<format>json|yaml)$", schema_view.without_ui(cache_timeout=0), name="schema"),
     api_path("docs", schema_view.with_ui("swagger", cache_timeout=0), name="docs"),
