@@ -46,6 +46,9 @@ test: deps ## the whole suite on SQLite (what CI runs)
 test-postgres: deps ## the same suite against PostgreSQL (TEST_DATABASE_URL)
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest
 
+e2e: deps ## server + workers on a free port and a throwaway database, then e2e/tester.py against them
+	$(PY) e2e/run_local.py $(E2E_ARGS)
+
 lint: deps ## ruff check, ruff format --check, mypy
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
