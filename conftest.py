@@ -1,9 +1,10 @@
+import secrets
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from oauth2_provider.models import AccessToken, Application
+from oauth2_provider.models import AccessToken, Application, set_token_value
 from rest_framework.test import APIClient
 
 from auctioneer.testing import LiveServer, live_server
@@ -30,14 +31,16 @@ def make_token(oauth_application: Application) -> Callable[..., str]:
     """An access token for `user`, as the token endpoint would issue it."""
 
     def make(user: User, scope: str = "read write", expires_in: int = 3600) -> str:
-        token = AccessToken.objects.create(
+        raw = f"test-{user.pk}-{secrets.token_urlsafe(16)}"
+        token = AccessToken(
             user=user,
             application=oauth_application,
-            token=f"test-{user.pk}-{AccessToken.objects.count()}-{timezone.now().timestamp()}",
             expires=timezone.now() + timedelta(seconds=expires_in),
             scope=scope,
         )
-        return str(token.token)
+        set_token_value(token, raw)  # stored as its checksum only (COMPLIANT_BCP_RFC9700_TOKEN_STORAGE)
+        token.save()
+        return raw
 
     return make
 

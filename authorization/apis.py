@@ -1,0 +1,307 @@
+from http import HTTPStatus
+from typing import Any
+
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from drf_yasg import openapi
+from drf_yasg.utils import swagger_auto_schema
+from rest_framework import serializers
+from rest_framework.authentication import get_authorization_header
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import services
+from .models import User
+from .throttles import RegisterAddressThrottle, TokenAddressThrottle, TokenUsernameThrottle
+
+PROBLEM_SCHEMA = openapi.Schema(
+    title="Problem",
+    type=openapi.TYPE_OBJECT,
+    description="RFC 9457 problem details (application/problem+json).",
+    properties={
+        "type": openapi.Schema(type=openapi.TYPE_STRING),
+        "title": openapi.Schema(type=openapi.TYPE_STRING),
+        "status": openapi.Schema(type=openapi.TYPE_INTEGER),
+        "detail": openapi.Schema(type=openapi.TYPE_STRING),
+        "errors": openapi.Schema(
+            type=openapi.TYPE_OBJECT,
+            additional_properties=openapi.Schema(
+                type=openapi.TYPE_ARRAY, items=openapi.Schema(type=openapi.TYPE_STRING)
+            ),
+        ),
+    },
+    required=["type", "title", "status", "detail"],
+)
+BEARER: list[dict[str, list[str]]] = [{"Bearer": []}]
+PUBLIC: list[dict[str, list[str]]] = []
+
+
+def _problem(description: str) -> openapi.Response:
+    return openapi.Response(description, schema=PROBLEM_SCHEMA)
+
+
+SERVICE_ERRORS = {
+    HTTPStatus.BAD_GATEWAY: _problem("The Authentication Service failed or answered nonsense"),
+    HTTPStatus.SERVICE_UNAVAILABLE: _problem(
+        "The Authentication Service is unreachable, or this server's OAuth client is not configured"
+    ),
+}
+AUTH_ERRORS = {HTTPStatus.UNAUTHORIZED: _problem("No valid bearer token")}
+INVALID = {HTTPStatus.BAD_REQUEST: _problem("Invalid fields (see `errors`)")}
+
+
+class TokenOutputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "TokenPair"
+
+    access_token = serializers.CharField()
+    refresh_token = serializers.CharField()
+    expires_in = serializers.IntegerField(help_text="seconds until the access token expires")
+    token_type = serializers.CharField(help_text='"Bearer"')
+    scope = serializers.CharField(help_text='space-separated scopes, e.g. "read write"')
+
+
+class UserOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        ref_name = "Account"
+        fields = ["id", "username", "email", "first_name", "last_name", "country", "city", "date_joined"]
+        read_only_fields = fields
+
+
+def _caller(request: Request) -> User:
+    assert isinstance(request.user, User)  # guaranteed by IsAuthenticated
+    return request.user
+
+
+def _token_data(tokens: Any) -> dict[str, Any]:
+    return dict(TokenOutputSerializer(tokens).data)
+
+
+class RegisterApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [RegisterAddressThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "RegisterInput"
+
+        username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+        email = serializers.EmailField(max_length=254)
+        password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+        first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+        last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+        country = serializers.CharField(
+            max_length=2, required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2 code"
+        )
+        city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+    class OutputSerializer(TokenOutputSerializer):
+        class Meta:
+            ref_name = "Registration"
+
+        user = UserOutputSerializer()
+
+    @swagger_auto_schema(
+        operation_id="auth_register",
+        operation_summary="Create an account and get its first token pair",
+        request_body=InputSerializer,
+        responses={
+            HTTPStatus.CREATED: OutputSerializer,
+            **INVALID,
+            HTTPStatus.CONFLICT: _problem("The username or the email is taken"),
+            HTTPStatus.TOO_MANY_REQUESTS: _problem("Too many registrations from this address (see Retry-After)"),
+            **SERVICE_ERRORS,
+        },
+        security=PUBLIC,
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user, tokens = services.user_register(**serializer.validated_data)
+        return Response({**_token_data(tokens), "user": UserOutputSerializer(user).data}, status=HTTPStatus.CREATED)
+
+
+class TokenApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [TokenAddressThrottle, TokenUsernameThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "TokenInput"
+
+        username = serializers.CharField(max_length=254)
+        password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+    @swagger_auto_schema(
+        operation_id="auth_token",
+        operation_summary="Exchange username and password for a token pair",
+        request_body=InputSerializer,
+        responses={
+            HTTPStatus.OK: TokenOutputSerializer,
+            **INVALID,
+            HTTPStatus.UNAUTHORIZED: _problem("Wrong username or password, or a deactivated account"),
+            HTTPStatus.TOO_MANY_REQUESTS: _problem("Too many attempts for this username or address (see Retry-After)"),
+            **SERVICE_ERRORS,
+        },
+        security=PUBLIC,
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tokens = services.token_obtain(**serializer.validated_data)
+        return Response(_token_data(tokens))
+
+
+class TokenRefreshApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "TokenRefreshInput"
+
+        refresh_token = serializers.CharField(max_length=255)
+
+    @swagger_auto_schema(
+        operation_id="auth_token_refresh",
+        operation_summary="Trade a refresh token for a new pair (the old refresh token stops working)",
+        request_body=InputSerializer,
+        responses={
+            HTTPStatus.OK: TokenOutputSerializer,
+            **INVALID,
+            HTTPStatus.UNAUTHORIZED: _problem("The refresh token is invalid, expired, revoked or already used"),
+            **SERVICE_ERRORS,
+        },
+        security=PUBLIC,
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tokens = services.token_refresh(**serializer.validated_data)
+        return Response(_token_data(tokens))
+
+
+class TokenRevokeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "TokenRevokeInput"
+
+        refresh_token = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+    @swagger_auto_schema(
+        operation_id="auth_token_revoke",
+        operation_summary="Revoke the bearer token (and a refresh token, if given) at once",
+        request_body=InputSerializer,
+        responses={HTTPStatus.NO_CONTENT: "Revoked", **INVALID, **AUTH_ERRORS, **SERVICE_ERRORS},
+        security=BEARER,
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        raw_access_token = get_authorization_header(request).split()[1].decode()
+        services.token_revoke(
+            access_token=request.auth,
+            raw_access_token=raw_access_token,
+            refresh_token=serializer.validated_data.get("refresh_token", ""),
+        )
+        return Response(status=HTTPStatus.NO_CONTENT)
+
+
+class AccountApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class UpdateInputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AccountUpdateInput"
+
+        email = serializers.EmailField(max_length=254, required=False)
+        first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+        last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+        country = serializers.CharField(
+            max_length=2, required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2 code; empty clears it"
+        )
+        city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+    class DeleteInputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AccountDeleteInput"
+
+        password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+    @swagger_auto_schema(
+        operation_id="auth_account_read",
+        operation_summary="The caller's profile",
+        responses={HTTPStatus.OK: UserOutputSerializer, **AUTH_ERRORS},
+        security=BEARER,
+    )
+    def get(self, request: Request) -> Response:
+        return Response(UserOutputSerializer(request.user).data)
+
+    @swagger_auto_schema(
+        operation_id="auth_account_update",
+        operation_summary="Change the caller's profile (other fields are ignored)",
+        request_body=UpdateInputSerializer,
+        responses={
+            HTTPStatus.OK: UserOutputSerializer,
+            **INVALID,
+            **AUTH_ERRORS,
+            HTTPStatus.CONFLICT: _problem("Another account has this email"),
+        },
+        security=BEARER,
+    )
+    def patch(self, request: Request) -> Response:
+        serializer = self.UpdateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_update(user=_caller(request), **serializer.validated_data)
+        return Response(UserOutputSerializer(user).data)
+
+    @swagger_auto_schema(
+        operation_id="auth_account_delete",
+        operation_summary="Deactivate the caller's account (history kept, every token revoked)",
+        request_body=DeleteInputSerializer,
+        responses={
+            HTTPStatus.NO_CONTENT: "Deactivated",
+            HTTPStatus.BAD_REQUEST: _problem("Missing or wrong password (see `errors`)"),
+            **AUTH_ERRORS,
+        },
+        security=BEARER,
+    )
+    def delete(self, request: Request) -> Response:
+        serializer = self.DeleteInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.user_deactivate(user=_caller(request), **serializer.validated_data)
+        return Response(status=HTTPStatus.NO_CONTENT)
+
+
+class AccountPasswordApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PasswordChangeInput"
+
+        old_password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+        new_password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+    @swagger_auto_schema(
+        operation_id="auth_account_password",
+        operation_summary="Change the password; every other token of the caller is revoked",
+        request_body=InputSerializer,
+        responses={
+            HTTPStatus.NO_CONTENT: "Changed",
+            HTTPStatus.BAD_REQUEST: _problem("Wrong old password or weak new password (see `errors`)"),
+            **AUTH_ERRORS,
+        },
+        security=BEARER,
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.user_password_change(user=_caller(request), current_token=request.auth, **serializer.validated_data)
+        return Response(status=HTTPStatus.NO_CONTENT)
