@@ -10,6 +10,15 @@ from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
 
+class ExponentDecimal(Decimal):
+    """A JSON number written with an exponent (``1e3``): still a Decimal, but marked so that
+    money fields can refuse exponent notation (SPEC.md, "Conventions")."""
+
+
+def _parse_float(text: str) -> Decimal:
+    return ExponentDecimal(text) if "e" in text or "E" in text else Decimal(text)
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
@@ -23,6 +32,6 @@ class JSONParser(parsers.JSONParser):
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
             decoded_stream = codecs.getreader(encoding)(stream)
-            return json.load(decoded_stream, parse_float=Decimal, parse_constant=_reject_constant)
+            return json.load(decoded_stream, parse_float=_parse_float, parse_constant=_reject_constant)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise ParseError(f"Malformed JSON: {exc}") from exc

@@ -1,8 +1,27 @@
-from rest_framework import generics, serializers
-from rest_framework.permissions import AllowAny
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any, cast
 
-from . import selectors
-from .models import AuctionStatus, Category, Country, Currency, ItemCondition
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_yasg import openapi
+from drf_yasg.utils import no_body, swagger_auto_schema, swagger_serializer_method
+from rest_framework import generics, serializers
+from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from rest_framework.views import APIView
+
+from auctioneer.problems import InvalidInputError, NotFoundError
+from authorization.models import User
+
+from . import selectors, services
+from .bidding import auction_minimum_bid
+from .filters import AuctionFilter, ItemFilter
+from .models import Auction, AuctionStatus, AuctionStatusCode, Bid, Category, Country, Currency, Item, ItemCondition
+from .money import MoneyField, format_money
 
 
 class _MetadataListApi(generics.ListAPIView):
@@ -83,3 +102,673 @@ class BidIncrementListApi(_MetadataListApi):
 
     def get_queryset(self):
         return selectors.bid_increment_table()
+
+
+# --- Shared pieces -------------------------------------------------------------------------
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details, the body of every error."""
+
+    class Meta:
+        ref_name = "Problem"
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    minimum_bid = serializers.CharField(required=False, help_text="On a 409 for a bid below the minimum.")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # `errors` is a Serializer property, so the field is added here rather than declared.
+        fields = super().get_fields()
+        fields["errors"] = serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            required=False,
+            help_text="Validation errors by field (400).",
+        )
+        return fields
+
+
+_PROBLEM_TEXT = {
+    400: "Invalid input (problem details with `errors`).",
+    401: "No valid bearer token.",
+    403: "The token's user may not do this.",
+    404: "Not found.",
+    409: "Conflicts with the current state.",
+    422: "Idempotency-Key already used with another body.",
+    429: "Throttled; see Retry-After.",
+}
+
+
+def problems(*codes: int, **texts: str) -> dict[int, openapi.Response]:
+    """drf-yasg responses for error codes, each a Problem body."""
+    return {code: openapi.Response(texts.get(f"e{code}", _PROBLEM_TEXT[code]), ProblemSerializer) for code in codes}
+
+
+BEARER: list[dict[str, list[str]]] = [{"Bearer": []}]
+PUBLIC: list[dict[str, list[str]]] = []
+
+IDEMPOTENCY_HEADER = openapi.Parameter(
+    "Idempotency-Key",
+    openapi.IN_HEADER,
+    type=openapi.TYPE_STRING,
+    required=False,
+    description=(
+        "Optional, at most 255 characters. The same key from the same user with the same body within 24 h "
+        "returns the first successful answer (header `Idempotent-Replayed: true`) and creates nothing; "
+        "with another body it is 422. Errors are not stored, so a fixed request may reuse the key."
+    ),
+)
+
+
+class UserRefSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "UserRef"
+
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+
+
+class WriteThrottleMixin:
+    """A per-user throttle on writes only (reads are not throttled). `throttle_scope` names
+    the rate in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]; the cache is shared by all processes."""
+
+    throttle_scope = "writes"
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        if self.request.method in SAFE_METHODS:  # type: ignore[attr-defined]
+            return []
+        return [ScopedRateThrottle()]
+
+
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 255 or not key.isprintable():
+        raise InvalidInputError(
+            "Idempotency-Key must be 1-255 printable characters.",
+            errors={"Idempotency-Key": ["Must be 1-255 printable characters."]},
+        )
+    return key
+
+
+def idempotent_response(request: Request, action: Callable[[], tuple[int, Any]]) -> Response:
+    user = cast(User, request.user)
+    fingerprint = services.idempotency_fingerprint(
+        method=request.method or "POST", path=request.path, data=request.data
+    )
+    result = services.idempotent_call(user=user, key=_idempotency_key(request), fingerprint=fingerprint, action=action)
+    headers = {"Idempotent-Replayed": "true"} if result.replayed else None
+    return Response(result.body, status=result.status_code, headers=headers)
+
+
+def _validated(serializer_class: type[serializers.Serializer], request: Request, **kwargs: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+# --- Items ---------------------------------------------------------------------------------
+
+
+class ItemOutputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "Item"
+
+    id = serializers.IntegerField()
+    owner = UserRefSerializer()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    condition = serializers.CharField(source="condition_id")
+    category = serializers.CharField(source="category_id", allow_null=True)
+    country = serializers.CharField(source="country_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class ItemInputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "ItemInput"
+
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
+    condition = serializers.CharField(max_length=20, help_text="A code from metadata/item-conditions.")
+    category = serializers.CharField(
+        max_length=50, required=False, allow_null=True, help_text="A slug from metadata/categories."
+    )
+    country = serializers.CharField(
+        max_length=2, required=False, allow_null=True, help_text="An ISO 3166-1 alpha-2 code."
+    )
+
+
+class ItemPatchSerializer(ItemInputSerializer):
+    class Meta:
+        ref_name = "ItemPatch"
+
+
+def _item_or_404(item_id: int) -> Item:
+    item = selectors.item_list().filter(pk=item_id).first()
+    if item is None:
+        raise NotFoundError(f"No item {item_id}.")
+    return item
+
+
+class ItemListApi(WriteThrottleMixin, generics.ListAPIView):
+    serializer_class = ItemOutputSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ItemFilter
+
+    def get_queryset(self) -> QuerySet[Item]:
+        return selectors.item_list()
+
+    @swagger_auto_schema(
+        operation_id="items_list",
+        operation_description="Explore items (public). Newest first unless `ordering` says otherwise.",
+        security=PUBLIC,
+        responses={200: ItemOutputSerializer(many=True), **problems(400)},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @swagger_auto_schema(
+        operation_id="items_create",
+        operation_description="Create an item owned by the caller.",
+        security=BEARER,
+        request_body=ItemInputSerializer,
+        responses={201: ItemOutputSerializer, **problems(400, 401, 429)},
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(ItemInputSerializer, request)
+        item = services.item_create(owner=cast(User, request.user), **data)
+        return Response(ItemOutputSerializer(item).data, status=HTTPStatus.CREATED)
+
+
+class ItemDetailApi(WriteThrottleMixin, APIView):
+    @swagger_auto_schema(
+        operation_id="items_read",
+        security=PUBLIC,
+        responses={200: ItemOutputSerializer, **problems(404)},
+    )
+    def get(self, request: Request, item_id: int) -> Response:
+        return Response(ItemOutputSerializer(_item_or_404(item_id)).data)
+
+    @swagger_auto_schema(
+        operation_id="items_partial_update",
+        operation_description="Owner only; 409 while the item is in an auction that is not cancelled.",
+        security=BEARER,
+        request_body=ItemPatchSerializer,
+        responses={200: ItemOutputSerializer, **problems(400, 401, 403, 404, 409, 429)},
+    )
+    def patch(self, request: Request, item_id: int) -> Response:
+        item = _item_or_404(item_id)
+        data = _validated(ItemPatchSerializer, request, partial=True)
+        item = services.item_update(item=item, user=cast(User, request.user), data=data)
+        return Response(ItemOutputSerializer(_item_or_404(item.pk)).data)
+
+    @swagger_auto_schema(
+        operation_id="items_delete",
+        operation_description="Owner only; 409 while the item is in an auction that is not cancelled.",
+        security=BEARER,
+        responses={204: "Deleted.", **problems(401, 403, 404, 409, 429)},
+    )
+    def delete(self, request: Request, item_id: int) -> Response:
+        services.item_delete(item=_item_or_404(item_id), user=cast(User, request.user))
+        return Response(status=HTTPStatus.NO_CONTENT)
+
+
+# --- Auctions ------------------------------------------------------------------------------
+
+
+class AuctionItemSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "AuctionItem"
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    condition = serializers.CharField(source="condition_id")
+    category = serializers.CharField(source="category_id", allow_null=True)
+    country = serializers.CharField(source="country_id", allow_null=True)
+
+
+class WinningBidSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "WinningBid"
+
+    id = serializers.IntegerField()
+    bidder = UserRefSerializer()
+    amount = serializers.CharField()
+    placed_at = serializers.DateTimeField()
+
+
+class AuctionOutputSerializer(serializers.Serializer):
+    """An auction as every client sees it. `reserve_price` is never shown, not even to the
+    seller: `reserve_met` says whether the leader's ceiling reached it."""
+
+    class Meta:
+        ref_name = "Auction"
+
+    id = serializers.IntegerField()
+    item = AuctionItemSerializer()
+    seller = UserRefSerializer()
+    currency = serializers.CharField(source="currency_id")
+    starting_price = MoneyField()
+    current_price = MoneyField()
+    minimum_bid = serializers.SerializerMethodField()
+    bid_count = serializers.IntegerField(help_text="All stored bids, manual and automatic.")
+    leading_bidder = UserRefSerializer(source="leader", allow_null=True)
+    reserve_met = serializers.BooleanField(allow_null=True, help_text="null when the auction has no reserve.")
+    buy_now_price = MoneyField(allow_null=True)
+    start_time = serializers.DateTimeField()
+    end_time = serializers.DateTimeField()
+    extension_seconds = serializers.IntegerField()
+    international_delivery = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=AuctionStatusCode.choices)
+    winning_bid = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    @swagger_serializer_method(serializer_or_field=serializers.CharField(help_text="The lowest acceptable amount."))
+    def get_minimum_bid(self, auction: Auction) -> str:
+        return format_money(auction_minimum_bid(auction), places=auction.currency.minor_units)
+
+    @swagger_serializer_method(serializer_or_field=WinningBidSerializer(allow_null=True))
+    def get_winning_bid(self, auction: Auction) -> dict[str, Any] | None:
+        bid = auction.winning_bid
+        if bid is None:
+            return None
+        return {
+            "id": bid.pk,
+            "bidder": {"id": bid.bidder_id, "username": bid.bidder.username},
+            "amount": format_money(bid.amount, places=auction.currency.minor_units),
+            "placed_at": serializers.DateTimeField().to_representation(bid.placed_at),
+        }
+
+
+class ItemRefField(serializers.Field):
+    """`item`: the id of one of the caller's items, or an object with the fields of a new item."""
+
+    class Meta:
+        swagger_schema_fields = {
+            "type": openapi.TYPE_INTEGER,
+            "description": (
+                "The id of one of the caller's items (another user's item is 403; an item already in an "
+                "active or fulfilled auction is 409), or an object with the fields of POST /items "
+                "(title, description, condition, category, country) to create the item in the same transaction."
+            ),
+        }
+
+    def to_internal_value(self, data: Any) -> int | dict[str, Any]:
+        if isinstance(data, int) and not isinstance(data, bool):
+            if not 1 <= data <= 2**62:
+                raise serializers.ValidationError("Enter a valid item id.")
+            return data
+        if isinstance(data, dict):
+            serializer = ItemInputSerializer(data=data)
+            if not serializer.is_valid():
+                raise serializers.ValidationError(serializer.errors)
+            return dict(serializer.validated_data)
+        raise serializers.ValidationError("Enter an item id or an object with the item's fields.")
+
+    def to_representation(self, value: Any) -> Any:  # pragma: no cover - input only
+        return value
+
+
+class AuctionInputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "AuctionInput"
+
+    item = ItemRefField()
+    currency = serializers.CharField(max_length=3, help_text="An ISO 4217 code from metadata/currencies.")
+    starting_price = MoneyField()
+    reserve_price = MoneyField(required=False, allow_null=True, help_text="Hidden: never shown in any response.")
+    buy_now_price = MoneyField(required=False, allow_null=True)
+    start_time = serializers.DateTimeField(required=False, allow_null=True, help_text="Default (and if past): now.")
+    end_time = serializers.DateTimeField()
+    international_delivery = serializers.BooleanField(required=False, default=False)
+    extension_seconds = serializers.IntegerField(required=False, default=0, min_value=0, max_value=3600)
+
+
+class AuctionPatchSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "AuctionPatch"
+
+    currency = serializers.CharField(max_length=3)
+    starting_price = MoneyField()
+    reserve_price = MoneyField(allow_null=True)
+    buy_now_price = MoneyField(allow_null=True)
+    start_time = serializers.DateTimeField(allow_null=True)
+    end_time = serializers.DateTimeField()
+    international_delivery = serializers.BooleanField()
+    extension_seconds = serializers.IntegerField(min_value=0, max_value=3600)
+
+
+def _auction_body(auction_id: int) -> dict[str, Any]:
+    auction = selectors.auction_get(auction_id=auction_id)
+    assert auction is not None
+    return dict(AuctionOutputSerializer(auction).data)
+
+
+class AuctionListApi(WriteThrottleMixin, generics.ListAPIView):
+    serializer_class = AuctionOutputSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AuctionFilter
+    throttle_scope = "auctions"
+
+    def get_queryset(self) -> QuerySet[Auction]:
+        return selectors.auction_list()
+
+    @swagger_auto_schema(
+        operation_id="auctions_list",
+        operation_description=(
+            "Explore auctions (public). Newest first unless `ordering` says otherwise. "
+            "`status` filters by the public status at request time."
+        ),
+        security=PUBLIC,
+        responses={200: AuctionOutputSerializer(many=True), **problems(400)},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @swagger_auto_schema(
+        operation_id="auctions_create",
+        operation_description=(
+            "Create an auction; the caller is the seller. Rules: end_time after start_time, in the future and at "
+            "most 365 days ahead; buy_now_price >= starting_price and >= reserve_price; amounts with at most the "
+            "currency's minor units. Honours `Idempotency-Key`."
+        ),
+        security=BEARER,
+        manual_parameters=[IDEMPOTENCY_HEADER],
+        request_body=AuctionInputSerializer,
+        responses={201: AuctionOutputSerializer, **problems(400, 401, 403, 409, 422, 429)},
+    )
+    def post(self, request: Request) -> Response:
+        def create() -> tuple[int, Any]:
+            data = _validated(AuctionInputSerializer, request)
+            auction = services.auction_create(seller=cast(User, request.user), **data)
+            return HTTPStatus.CREATED, _auction_body(auction.pk)
+
+        return idempotent_response(request, create)
+
+
+def _auction_or_404(auction_id: int) -> Auction:
+    auction = selectors.auction_get(auction_id=auction_id)
+    if auction is None:
+        raise NotFoundError(f"No auction {auction_id}.")
+    return auction
+
+
+class AuctionDetailApi(WriteThrottleMixin, APIView):
+    @swagger_auto_schema(
+        operation_id="auctions_read", security=PUBLIC, responses={200: AuctionOutputSerializer, **problems(404)}
+    )
+    def get(self, request: Request, auction_id: int) -> Response:
+        return Response(AuctionOutputSerializer(_auction_or_404(auction_id)).data)
+
+    @swagger_auto_schema(
+        operation_id="auctions_partial_update",
+        operation_description="Seller only, before the first bid, while not ended; validated like a new auction.",
+        security=BEARER,
+        request_body=AuctionPatchSerializer,
+        responses={200: AuctionOutputSerializer, **problems(400, 401, 403, 404, 409, 429)},
+    )
+    def patch(self, request: Request, auction_id: int) -> Response:
+        data = _validated(AuctionPatchSerializer, request, partial=True)
+        auction = services.auction_update(auction_id=auction_id, user=cast(User, request.user), data=data)
+        return Response(_auction_body(auction.pk))
+
+
+class AuctionCancelApi(WriteThrottleMixin, APIView):
+    @swagger_auto_schema(
+        operation_id="auctions_cancel",
+        operation_description="Seller only, before the first bid (else 409). The status becomes `cancelled`.",
+        security=BEARER,
+        request_body=no_body,
+        responses={200: AuctionOutputSerializer, **problems(401, 403, 404, 409, 429)},
+    )
+    def post(self, request: Request, auction_id: int) -> Response:
+        auction = services.auction_cancel(auction_id=auction_id, user=cast(User, request.user))
+        return Response(_auction_body(auction.pk))
+
+
+# --- Bids ----------------------------------------------------------------------------------
+
+
+class AuctionBidSerializer(serializers.Serializer):
+    """A row of an auction's public bid history; `max_amount` only on the caller's own bids."""
+
+    class Meta:
+        ref_name = "AuctionBid"
+
+    id = serializers.IntegerField()
+    bidder = UserRefSerializer()
+    amount = MoneyField(currency_path=None)
+    max_amount = MoneyField(
+        currency_path=None, allow_null=True, required=False, help_text="Only on the caller's own bids."
+    )
+    is_automatic = serializers.BooleanField()
+    placed_at = serializers.DateTimeField()
+    is_winning = serializers.SerializerMethodField()
+
+    def get_is_winning(self, bid: Bid) -> bool:
+        return bid.pk == self.context["winning_bid_id"]
+
+    def to_representation(self, instance: Bid) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if instance.bidder_id != self.context["viewer_id"]:
+            data.pop("max_amount", None)
+        return data
+
+
+class BidInputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "BidInput"
+
+    amount = MoneyField(help_text="At least the auction's minimum_bid.")
+    max_amount = MoneyField(
+        required=False, allow_null=True, help_text="Your ceiling for proxy bidding (private); >= amount."
+    )
+    currency = serializers.CharField(required=False, max_length=3, help_text="If sent, must be the auction's.")
+
+
+class BidPlacementSerializer(serializers.Serializer):
+    """The accepted bid (the caller's own row) and the auction's state after it."""
+
+    class Meta:
+        ref_name = "BidPlacement"
+
+    id = serializers.IntegerField(source="bid.id")
+    bidder = UserRefSerializer(source="bid.bidder")
+    amount = MoneyField(source="bid.amount", currency_path="auction.currency")
+    max_amount = MoneyField(source="bid.max_amount", currency_path="auction.currency", help_text="Your ceiling.")
+    is_automatic = serializers.BooleanField(source="bid.is_automatic")
+    placed_at = serializers.DateTimeField(source="bid.placed_at")
+    current_price = MoneyField(source="auction.current_price", currency_path="auction.currency")
+    minimum_bid = MoneyField(currency_path="auction.currency")
+    leading = serializers.BooleanField()
+    end_time = serializers.DateTimeField(source="auction.end_time")
+
+
+class AuctionBidListApi(WriteThrottleMixin, generics.ListAPIView):
+    serializer_class = AuctionBidSerializer
+    filter_backends: list = []
+    throttle_scope = "bids"
+
+    def get_queryset(self) -> QuerySet[Bid]:
+        return selectors.auction_bid_list(auction=self.auction)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {
+            **super().get_serializer_context(),
+            "minor_units": self.auction.currency.minor_units,
+            "winning_bid_id": self.auction.winning_bid_id,
+            "viewer_id": self.request.user.pk,
+        }
+
+    @swagger_auto_schema(
+        operation_id="auctions_bids_list",
+        operation_description=(
+            "The public bid history, newest first, manual and automatic (proxy) bids. "
+            "`max_amount` appears only on the caller's own bids (send a token to see yours)."
+        ),
+        security=PUBLIC,
+        responses={200: AuctionBidSerializer(many=True), **problems(404)},
+    )
+    def get(self, request: Request, auction_id: int) -> Response:
+        self.auction = _auction_or_404(auction_id)
+        return super().get(request)
+
+    @swagger_auto_schema(
+        operation_id="auctions_bids_create",
+        operation_description=(
+            "Place a bid (proxy bidding, eBay's rule). Order of checks: a body wrong on its own is 400; "
+            "unknown auction 404; more decimals than the currency allows 400; auction not open by the server "
+            "clock 409; the seller 403; another currency 400; amount below minimum_bid 409 (the body carries "
+            "`minimum_bid`). Your ceiling is max_amount (or amount); the price follows the ceilings, and each "
+            "rise on a bidder's behalf is stored as an automatic bid (counted in bid_count). A bid less than "
+            "extension_seconds before end_time moves end_time to now + extension_seconds. "
+            "Honours `Idempotency-Key`."
+        ),
+        security=BEARER,
+        manual_parameters=[IDEMPOTENCY_HEADER],
+        request_body=BidInputSerializer,
+        responses={201: BidPlacementSerializer, **problems(400, 401, 403, 404, 409, 422, 429)},
+    )
+    def post(self, request: Request, auction_id: int) -> Response:
+        def place() -> tuple[int, Any]:
+            data = _validated(BidInputSerializer, request)
+            placement = services.bid_place(auction_id=auction_id, bidder=cast(User, request.user), **data)
+            return HTTPStatus.CREATED, dict(BidPlacementSerializer(placement).data)
+
+        return idempotent_response(request, place)
+
+
+class AuctionBuyNowApi(WriteThrottleMixin, APIView):
+    throttle_scope = "bids"
+
+    @swagger_auto_schema(
+        operation_id="auctions_buy_now",
+        operation_description=(
+            "Win at buy_now_price: while it is set, the auction is open and no bid has met the reserve (with no "
+            "reserve: no bid yet). A bid at buy_now_price is stored for the caller and the auction ends now; it "
+            "reads `closed` until the workers settle it as `fulfilled` (within about a second)."
+        ),
+        security=BEARER,
+        request_body=no_body,
+        responses={201: BidPlacementSerializer, **problems(401, 403, 404, 409, 429)},
+    )
+    def post(self, request: Request, auction_id: int) -> Response:
+        placement = services.auction_buy_now(auction_id=auction_id, buyer=cast(User, request.user))
+        return Response(BidPlacementSerializer(placement).data, status=HTTPStatus.CREATED)
+
+
+# --- The caller's own ----------------------------------------------------------------------
+
+
+class MyBidAuctionSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "MyBidAuction"
+
+    id = serializers.IntegerField()
+    title = serializers.CharField(source="item.title")
+    currency = serializers.CharField(source="currency_id")
+    current_price = MoneyField()
+    status = serializers.ChoiceField(choices=AuctionStatusCode.choices)
+    end_time = serializers.DateTimeField()
+
+
+class MyBidSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "MyBid"
+
+    id = serializers.IntegerField()
+    auction = MyBidAuctionSerializer()
+    amount = MoneyField(currency_path="auction.currency")
+    max_amount = MoneyField(currency_path="auction.currency", allow_null=True)
+    is_automatic = serializers.BooleanField()
+    placed_at = serializers.DateTimeField()
+    state = serializers.SerializerMethodField()
+
+    @swagger_serializer_method(serializer_or_field=serializers.ChoiceField(choices=selectors.BID_STATES))
+    def get_state(self, bid: Bid) -> str:
+        return selectors.user_bid_state(bid=bid, user=self.context["request"].user)
+
+
+class MeItemListApi(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = ItemOutputSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ItemFilter
+
+    def get_queryset(self) -> QuerySet[Item]:
+        return selectors.user_item_list(user=cast(User, self.request.user))
+
+    @swagger_auto_schema(
+        operation_id="me_items_list",
+        operation_description="The caller's items, newest first (same filters as GET /items).",
+        security=BEARER,
+        responses={200: ItemOutputSerializer(many=True), **problems(400, 401)},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class MeAuctionListApi(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = AuctionOutputSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AuctionFilter
+
+    def get_queryset(self) -> QuerySet[Auction]:
+        return selectors.user_auction_list(user=cast(User, self.request.user))
+
+    @swagger_auto_schema(
+        operation_id="me_auctions_list",
+        operation_description="The auctions the caller sells, in every status (same filters as GET /auctions).",
+        security=BEARER,
+        responses={200: AuctionOutputSerializer(many=True), **problems(400, 401)},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class MyBidFilter(filters.FilterSet):
+    state = filters.ChoiceFilter(
+        choices=[(state, state) for state in selectors.BID_STATES],
+        method="filter_state",
+        label=(
+            "leading: auction not settled yet and you lead; outbid: not settled and someone else leads; "
+            "won: settled and your bid won; lost: settled otherwise (another winner, or unsold)."
+        ),
+    )
+
+    class Meta:
+        model = Bid
+        fields: list[str] = []
+
+    def filter_state(self, queryset: QuerySet[Bid], name: str, value: str) -> QuerySet[Bid]:
+        return queryset.filter(selectors.user_bid_state_q(user=self.request.user, state=value))
+
+
+class MeBidListApi(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = MyBidSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = MyBidFilter
+
+    def get_queryset(self) -> QuerySet[Bid]:
+        return selectors.user_bid_list(user=cast(User, self.request.user))
+
+    @swagger_auto_schema(
+        operation_id="me_bids_list",
+        operation_description=(
+            "The caller's bids (manual and automatic rows), newest first, each with its auction and the caller's "
+            "`state` in that auction: leading | outbid (auction not settled yet; `leading` stays until the "
+            "workers settle an ended auction) | won | lost (settled). `?state=` keeps the bids in that state."
+        ),
+        security=BEARER,
+        responses={200: MyBidSerializer(many=True), **problems(400, 401)},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)

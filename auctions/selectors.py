@@ -1,5 +1,79 @@
+"""Reads of the Management API. Every list query joins what its serializer shows, so the
+number of queries does not grow with the page size."""
+
 from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from authorization.models import User
+
+from .models import Auction, AuctionState, Bid, Item
 
 
 def bid_increment_table() -> list[dict]:
     return [{"below": below, "increment": inc} for below, inc in settings.AUCTION_BID_INCREMENTS]
+
+
+def item_list() -> QuerySet[Item]:
+    return Item.objects.select_related("owner")
+
+
+def auction_list() -> QuerySet[Auction]:
+    return Auction.objects.select_related("item", "seller", "currency", "leader", "winning_bid__bidder")
+
+
+def auction_get(*, auction_id: int) -> Auction | None:
+    return auction_list().filter(pk=auction_id).first()
+
+
+def auction_bid_list(*, auction: Auction) -> QuerySet[Bid]:
+    """Newest first."""
+    return Bid.objects.filter(auction=auction).select_related("bidder").order_by("-id")
+
+
+def user_item_list(*, user: User) -> QuerySet[Item]:
+    return item_list().filter(owner=user)
+
+
+def user_auction_list(*, user: User) -> QuerySet[Auction]:
+    return auction_list().filter(seller=user)
+
+
+BID_STATES = ("leading", "outbid", "won", "lost")
+
+
+def user_bid_state_q(*, user: User, state: str) -> Q:
+    """Which of the caller's bids are in auctions where the caller is, right now:
+    leading (auction not settled, caller leads), outbid (not settled, someone else leads),
+    won (settled fulfilled, caller holds the winning bid) or lost (settled otherwise)."""
+    active = Q(auction__state=AuctionState.ACTIVE)
+    fulfilled = Q(auction__state=AuctionState.FULFILLED)
+    won = fulfilled & Q(auction__winning_bid__bidder=user)
+    match state:
+        case "leading":
+            return active & Q(auction__leader=user)
+        case "outbid":
+            return active & ~Q(auction__leader=user)
+        case "won":
+            return won
+        case "lost":
+            return ~active & ~won
+    raise ValueError(f"unknown bid state {state!r}")
+
+
+def user_bid_state(*, bid: Bid, user: User) -> str:
+    """The Python twin of `user_bid_state_q` for one bid (its auction joined)."""
+    auction = bid.auction
+    if auction.state == AuctionState.ACTIVE:
+        return "leading" if auction.leader_id == user.pk else "outbid"
+    if auction.state == AuctionState.FULFILLED and auction.winning_bid and auction.winning_bid.bidder_id == user.pk:
+        return "won"
+    return "lost"
+
+
+def user_bid_list(*, user: User) -> QuerySet[Bid]:
+    """The caller's bids, manual and automatic, newest first."""
+    return (
+        Bid.objects.filter(bidder=user)
+        .select_related("auction__item", "auction__currency", "auction__winning_bid")
+        .order_by("-id")
+    )

@@ -1,0 +1,69 @@
+"""Query filters of the explore endpoints (django-filter). Invalid values are 400 problems."""
+
+from django.db.models import Q, QuerySet
+from django_filters import rest_framework as filters
+
+from .models import Auction, AuctionStatusCode, Item
+
+# Bounded number inputs: an unbounded Decimal reaches the database adapter and fails there.
+_ID = {"decimal_places": 0, "max_digits": 18, "min_value": 1}
+_MONEY = {"decimal_places": 4, "max_digits": 17, "min_value": 0}
+
+
+def _search(queryset: QuerySet, prefix: str, value: str) -> QuerySet:
+    query = Q()
+    for term in value.split()[:10]:
+        query &= Q(**{f"{prefix}title__icontains": term}) | Q(**{f"{prefix}description__icontains": term})
+    return queryset.filter(query)
+
+
+class ItemFilter(filters.FilterSet):
+    search = filters.CharFilter(method="filter_search", max_length=200, label="Words in title or description.")
+    condition = filters.CharFilter(field_name="condition_id", label="An item-condition code.")
+    category = filters.CharFilter(field_name="category_id", label="A category slug.")
+    owner = filters.NumberFilter(field_name="owner_id", **_ID, label="The owner's user id.")
+    country = filters.CharFilter(field_name="country_id", label="An ISO 3166-1 alpha-2 code.")
+    ordering = filters.OrderingFilter(fields=("created_at", "title"), label="created_at, title (- for descending)")
+
+    class Meta:
+        model = Item
+        fields: list[str] = []
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return _search(queryset, "", value)
+
+
+class AuctionFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(
+        choices=AuctionStatusCode.choices, method="filter_status", label="The public status at request time."
+    )
+    seller = filters.NumberFilter(field_name="seller_id", **_ID, label="The seller's user id.")
+    currency = filters.CharFilter(field_name="currency_id", label="An ISO 4217 code.")
+    condition = filters.CharFilter(field_name="item__condition_id", label="An item-condition code.")
+    category = filters.CharFilter(field_name="item__category_id", label="A category slug.")
+    country = filters.CharFilter(field_name="item__country_id", label="The item's country (ISO 3166-1).")
+    search = filters.CharFilter(
+        method="filter_search", max_length=200, label="Words in the item's title or description."
+    )
+    min_price = filters.NumberFilter(
+        field_name="current_price", lookup_expr="gte", **_MONEY, label="current_price >= this."
+    )
+    max_price = filters.NumberFilter(
+        field_name="current_price", lookup_expr="lte", **_MONEY, label="current_price <= this."
+    )
+    ending_before = filters.IsoDateTimeFilter(field_name="end_time", lookup_expr="lt", label="end_time < this.")
+    ending_after = filters.IsoDateTimeFilter(field_name="end_time", lookup_expr="gt", label="end_time > this.")
+    ordering = filters.OrderingFilter(
+        fields=("end_time", "current_price", "created_at", "bid_count"),
+        label="end_time, current_price, created_at, bid_count (- for descending)",
+    )
+
+    class Meta:
+        model = Auction
+        fields: list[str] = []
+
+    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.with_status(value)  # type: ignore[attr-defined]
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return _search(queryset, "item__", value)

@@ -1,0 +1,496 @@
+"""Writes of the Management API: items, auctions, bids, buy-now, cancel, idempotency."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from auctioneer.problems import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    UnprocessableError,
+)
+from authorization.models import User
+
+from .bidding import ProxyState, auction_minimum_bid, proxy_apply
+from .models import (
+    Auction,
+    AuctionState,
+    Bid,
+    Category,
+    Country,
+    Currency,
+    IdempotencyRecord,
+    Item,
+    ItemCondition,
+)
+from .money import MoneyError, check_places, format_money
+
+# --- Items -------------------------------------------------------------------------------
+
+ITEM_FIELDS = ("title", "description", "condition", "category", "country")
+
+
+def _item_references(data: dict[str, Any]) -> dict[str, Any]:
+    """Resolve condition/category/country codes to rows; unknown codes are 400."""
+    resolved: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    lookups: dict[str, tuple[Any, str]] = {
+        "condition": (ItemCondition, "code"),
+        "category": (Category, "slug"),
+        "country": (Country, "code"),
+    }
+    for field, (model, key) in lookups.items():
+        if field not in data:
+            continue
+        code = data[field]
+        if code in (None, ""):
+            if field == "condition":
+                errors[field] = ["This field may not be null."]
+            else:
+                resolved[field] = None
+            continue
+        row = model.objects.filter(**{key: code}).first()
+        if row is None:
+            errors[field] = [f"Unknown {field} {code!r}; see /api/v1/metadata."]
+        resolved[field] = row
+    if errors:
+        raise InvalidInputError("The item has invalid fields; see errors.", errors=errors)
+    return resolved
+
+
+def item_create(
+    *,
+    owner: User,
+    title: str,
+    condition: str,
+    description: str = "",
+    category: str | None = None,
+    country: str | None = None,
+) -> Item:
+    refs = _item_references({"condition": condition, "category": category, "country": country})
+    return Item.objects.create(owner=owner, title=title, description=description, **refs)
+
+
+def _item_check_editable(*, item: Item, user: User) -> None:
+    if item.owner_id != user.pk:
+        raise ForbiddenError("Only the item's owner may change or delete it.")
+    if item.auctions.exclude(state=AuctionState.CANCELLED).exists():
+        raise ConflictError("The item is in an auction that is not cancelled; it can no longer change.")
+
+
+def item_update(*, item: Item, user: User, data: dict[str, Any]) -> Item:
+    with transaction.atomic():
+        item = Item.objects.select_for_update().get(pk=item.pk)
+        _item_check_editable(item=item, user=user)
+        changes = {key: value for key, value in data.items() if key in ITEM_FIELDS}
+        changes.update(_item_references(changes))
+        for key, value in changes.items():
+            setattr(item, key, value)
+        item.save()
+    return item
+
+
+def item_delete(*, item: Item, user: User) -> None:
+    with transaction.atomic():
+        item = Item.objects.select_for_update().get(pk=item.pk)
+        _item_check_editable(item=item, user=user)
+        item.delete()
+
+
+# --- Auctions ----------------------------------------------------------------------------
+
+AUCTION_FIELDS = (
+    "currency",
+    "starting_price",
+    "reserve_price",
+    "buy_now_price",
+    "start_time",
+    "end_time",
+    "international_delivery",
+    "extension_seconds",
+)
+
+
+def _auction_validate(values: dict[str, Any], *, now: datetime) -> None:
+    """The rules of SPEC.md "Auctions" on the complete set of values (create and PATCH)."""
+    errors: dict[str, list[str]] = {}
+    currency: Currency = values["currency"]
+    for field in ("starting_price", "reserve_price", "buy_now_price"):
+        amount = values.get(field)
+        if amount is None:
+            continue
+        try:
+            check_places(amount, places=currency.minor_units)
+        except MoneyError as exc:
+            errors.setdefault(field, []).append(f"{exc} ({currency.code} has {currency.minor_units}.)")
+    start, end = values["start_time"], values["end_time"]
+    if end <= start:
+        errors.setdefault("end_time", []).append("end_time must be after start_time.")
+    if end <= now:
+        errors.setdefault("end_time", []).append("end_time must be in the future.")
+    if end > now + settings.AUCTION_MAX_DURATION:
+        errors.setdefault("end_time", []).append(
+            f"end_time may be at most {settings.AUCTION_MAX_DURATION.days} days ahead."
+        )
+    buy_now = values.get("buy_now_price")
+    if buy_now is not None:
+        if buy_now < values["starting_price"]:
+            errors.setdefault("buy_now_price", []).append("buy_now_price must be at least starting_price.")
+        reserve = values.get("reserve_price")
+        if reserve is not None and buy_now < reserve:
+            errors.setdefault("buy_now_price", []).append("buy_now_price must be at least reserve_price.")
+    extension = values.get("extension_seconds", 0)
+    if not 0 <= extension <= settings.AUCTION_MAX_EXTENSION_SECONDS:
+        errors.setdefault("extension_seconds", []).append(
+            f"extension_seconds must be between 0 and {settings.AUCTION_MAX_EXTENSION_SECONDS}."
+        )
+    if errors:
+        raise InvalidInputError("The auction has invalid fields; see errors.", errors=errors)
+
+
+def _currency(code: str) -> Currency:
+    currency = Currency.objects.filter(code=code).first()
+    if currency is None:
+        raise InvalidInputError(
+            f"Unknown currency {code!r}; see /api/v1/metadata/currencies.",
+            errors={"currency": [f"Unknown currency {code!r}."]},
+        )
+    return currency
+
+
+def auction_create(
+    *,
+    seller: User,
+    item: int | dict[str, Any],
+    currency: str,
+    starting_price: Decimal,
+    end_time: datetime,
+    reserve_price: Decimal | None = None,
+    buy_now_price: Decimal | None = None,
+    start_time: datetime | None = None,
+    international_delivery: bool = False,
+    extension_seconds: int = 0,
+) -> Auction:
+    """Create an auction on the caller's item (an id) or on a new item (its fields).
+
+    A start_time in the past (or none) means now. The item must be the caller's (403) and
+    must not already be in an active or fulfilled auction (409); unsold and cancelled
+    auctions do not block a relisting."""
+    now = timezone.now()
+    values: dict[str, Any] = {
+        "currency": _currency(currency),
+        "starting_price": starting_price,
+        "reserve_price": reserve_price,
+        "buy_now_price": buy_now_price,
+        "start_time": max(start_time or now, now),
+        "end_time": end_time,
+        "international_delivery": international_delivery,
+        "extension_seconds": extension_seconds,
+    }
+    _auction_validate(values, now=now)
+    with transaction.atomic():
+        if isinstance(item, dict):
+            item_row = item_create(owner=seller, **item)
+        else:
+            found = Item.objects.select_for_update().filter(pk=item).first()
+            if found is None:
+                raise InvalidInputError(f"No item {item}.", errors={"item": [f"No item {item}."]})
+            if found.owner_id != seller.pk:
+                raise ForbiddenError("You can only auction your own items.")
+            if found.auctions.filter(state__in=[AuctionState.ACTIVE, AuctionState.FULFILLED]).exists():
+                raise ConflictError("The item is already in an active or fulfilled auction.")
+            item_row = found
+        return Auction.objects.create(item=item_row, seller=seller, current_price=values["starting_price"], **values)
+
+
+def _auction_locked(auction_id: int) -> Auction:
+    # of=("self",): lock the auction row only, not the joined currency row (PostgreSQL);
+    # SQLite ignores FOR UPDATE and serialises writers with BEGIN IMMEDIATE instead.
+    auction = Auction.objects.select_for_update(of=("self",)).select_related("currency").filter(pk=auction_id).first()
+    if auction is None:
+        raise NotFoundError(f"No auction {auction_id}.")
+    return auction
+
+
+def _auction_check_seller_can_edit(*, auction: Auction, user: User, action: str) -> None:
+    if auction.seller_id != user.pk:
+        raise ForbiddenError(f"Only the seller may {action} this auction.")
+    if auction.state != AuctionState.ACTIVE:
+        raise ConflictError(f"The auction is {auction.state}; it can no longer change.")
+    if auction.bid_count > 0:
+        raise ConflictError(f"The auction has bids; it can no longer {action}.")
+
+
+def auction_update(*, auction_id: int, user: User, data: dict[str, Any]) -> Auction:
+    """PATCH: seller only, before the first bid, validated like a new auction."""
+    with transaction.atomic():
+        auction = _auction_locked(auction_id)
+        _auction_check_seller_can_edit(auction=auction, user=user, action="edit")
+        now = timezone.now()
+        if auction.end_time <= now:
+            raise ConflictError("The auction has ended; it can no longer change.")
+        values = {field: getattr(auction, field) for field in AUCTION_FIELDS}
+        changes = {key: value for key, value in data.items() if key in AUCTION_FIELDS}
+        if "currency" in changes:
+            changes["currency"] = _currency(changes["currency"])
+        if "start_time" in changes:
+            changes["start_time"] = max(changes["start_time"] or now, now)
+        values.update(changes)
+        _auction_validate(values, now=now)
+        for key, value in values.items():
+            setattr(auction, key, value)
+        auction.current_price = auction.starting_price
+        auction.save()
+    return auction
+
+
+def auction_cancel(*, auction_id: int, user: User) -> Auction:
+    with transaction.atomic():
+        auction = _auction_locked(auction_id)
+        _auction_check_seller_can_edit(auction=auction, user=user, action="cancel")
+        auction.state = AuctionState.CANCELLED
+        auction.settled_at = timezone.now()
+        auction.save(update_fields=["state", "settled_at", "updated_at"])
+    return auction
+
+
+# --- Bidding -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BidPlacement:
+    """An accepted bid (the caller's own row) and the auction after it."""
+
+    bid: Bid
+    auction: Auction
+
+    @property
+    def leading(self) -> bool:
+        return self.auction.leader_id == self.bid.bidder_id
+
+    @property
+    def minimum_bid(self) -> Decimal:
+        return auction_minimum_bid(self.auction)
+
+
+def _auction_check_open(auction: Auction, now: datetime) -> None:
+    if auction.state != AuctionState.ACTIVE or now < auction.start_time or now >= auction.end_time:
+        raise ConflictError(
+            f"The auction is {auction.status_at(now)}; it takes bids only while open.",
+            problem_type="auction-not-open",
+            title="Auction not open",
+            extra={"auction_status": auction.status_at(now)},
+        )
+
+
+def bid_place(
+    *,
+    auction_id: int,
+    bidder: User,
+    amount: Decimal,
+    max_amount: Decimal | None = None,
+    currency: str | None = None,
+) -> BidPlacement:
+    """Place a bid under the auction's row lock (SPEC.md "Bidding", rules 0-6).
+
+    The body was validated on its own by the caller (rule 0). Under the lock: the auction
+    exists (404); the amounts fit its currency (400); it is open by the server clock,
+    taken after the lock (409); the bidder is not the seller (403); the currency matches
+    (400); `amount` reaches `minimum_bid` (409 with `minimum_bid`). Then the proxy rule
+    moves the price, and rows are stored: the bidder's manual row (its amount capped at the
+    new price when the bidder leads, so no public amount exceeds the price) and, when the
+    price rose on the leader's behalf, an automatic row for the leader at the new price.
+    The leader's latest row therefore always carries the current price.
+    """
+    if max_amount is not None and max_amount < amount:
+        raise InvalidInputError(
+            "max_amount must be at least amount.", errors={"max_amount": ["Must be at least amount."]}
+        )
+    with transaction.atomic():
+        auction = _auction_locked(auction_id)
+        places = auction.currency.minor_units
+        errors: dict[str, list[str]] = {}
+        for field, value in (("amount", amount), ("max_amount", max_amount)):
+            if value is None:
+                continue
+            try:
+                check_places(value, places=places)
+            except MoneyError as exc:
+                errors[field] = [f"{exc} ({auction.currency_id} has {places}.)"]
+        if errors:
+            raise InvalidInputError("The bid has more decimals than the currency allows.", errors=errors)
+        now = timezone.now()
+        _auction_check_open(auction, now)
+        if auction.seller_id == bidder.pk:
+            raise ForbiddenError("You cannot bid on your own auction.")
+        if currency is not None and currency != auction.currency_id:
+            raise InvalidInputError(
+                f"This auction is in {auction.currency_id}.",
+                errors={"currency": [f"This auction is in {auction.currency_id}, not {currency}."]},
+            )
+        minimum = auction_minimum_bid(auction)
+        if amount < minimum:
+            raise ConflictError(
+                f"The minimum bid is {format_money(minimum, places=places)} {auction.currency_id}.",
+                problem_type="bid-too-low",
+                title="Bid too low",
+                extra={"minimum_bid": format_money(minimum, places=places)},
+            )
+
+        ceiling = max_amount if max_amount is not None else amount
+        before = ProxyState(
+            starting_price=auction.starting_price,
+            reserve_price=auction.reserve_price,
+            places=places,
+            price=auction.current_price,
+            leader=auction.leader_id,
+            leader_ceiling=auction.leader_ceiling,
+            runner_up_ceiling=auction.runner_up_ceiling,
+        )
+        after = proxy_apply(before, bidder=bidder.pk, ceiling=ceiling)
+
+        bidder_leads = after.leader == bidder.pk
+        bid = Bid(
+            auction=auction,
+            bidder=bidder,
+            amount=min(amount, after.price) if bidder_leads else amount,
+            max_amount=ceiling,
+            placed_at=now,
+        )
+        rows = [bid]
+        # The leader's latest row held the old price; a row at the new price is added
+        # whenever the leader's standing rose without a manual row saying so.
+        leader_last_amount = bid.amount if bidder_leads else before.price
+        if after.leader is not None and leader_last_amount < after.price:
+            rows.append(
+                Bid(
+                    auction=auction,
+                    bidder_id=after.leader,
+                    amount=after.price,
+                    is_automatic=True,
+                    placed_at=now,
+                )
+            )
+        Bid.objects.bulk_create(rows)
+
+        auction.current_price = after.price
+        auction.leader_id = after.leader
+        auction.leader_ceiling = after.leader_ceiling
+        auction.runner_up_ceiling = after.runner_up_ceiling
+        auction.bid_count += len(rows)
+        update_fields = ["current_price", "leader", "leader_ceiling", "runner_up_ceiling", "bid_count", "updated_at"]
+        if auction.extension_seconds and auction.end_time - now < timedelta(seconds=auction.extension_seconds):
+            auction.end_time = now + timedelta(seconds=auction.extension_seconds)
+            update_fields.append("end_time")
+        auction.save(update_fields=update_fields)
+    bid.bidder = bidder
+    return BidPlacement(bid=bid, auction=auction)
+
+
+def auction_buy_now(*, auction_id: int, buyer: User) -> BidPlacement:
+    """Win at `buy_now_price`: allowed while it is set, the auction is open and no bid has
+    met the reserve (no bid at all when there is no reserve). The auction ends now and
+    stays `active`; the workers settle it with this bid as the winning bid."""
+    with transaction.atomic():
+        auction = _auction_locked(auction_id)
+        now = timezone.now()
+        if auction.buy_now_price is None:
+            raise ConflictError("This auction has no buy-now price.")
+        _auction_check_open(auction, now)
+        if auction.seller_id == buyer.pk:
+            raise ForbiddenError("You cannot buy your own item.")
+        if auction.bid_count > 0 and (
+            auction.reserve_price is None
+            or (auction.leader_ceiling is not None and auction.leader_ceiling >= auction.reserve_price)
+        ):
+            raise ConflictError("Buy-now is no longer available: a bid has met the reserve.")
+        bid = Bid.objects.create(
+            auction=auction,
+            bidder=buyer,
+            amount=auction.buy_now_price,
+            max_amount=auction.buy_now_price,
+            placed_at=now,
+        )
+        auction.current_price = auction.buy_now_price
+        auction.leader = buyer
+        auction.leader_ceiling = auction.buy_now_price
+        auction.bid_count += 1
+        auction.end_time = now
+        auction.save(update_fields=["current_price", "leader", "leader_ceiling", "bid_count", "end_time", "updated_at"])
+    return BidPlacement(bid=bid, auction=auction)
+
+
+# --- Idempotency-Key ---------------------------------------------------------------------
+
+
+def idempotency_fingerprint(*, method: str, path: str, data: Any) -> str:
+    """sha256 of method, path and the parsed body (key order and spacing do not matter)."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{method.upper()}\n{path.rstrip('/')}\n{canonical}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IdempotentResult:
+    status_code: int
+    body: Any
+    replayed: bool
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str) -> IdempotentResult:
+    if record.fingerprint != fingerprint:
+        raise UnprocessableError(
+            "This Idempotency-Key was used with a different request.",
+            problem_type="idempotency-key-reused",
+            title="Idempotency-Key reused",
+        )
+    return IdempotentResult(status_code=record.status_code, body=record.response_body, replayed=True)
+
+
+def idempotent_call(
+    *,
+    user: User,
+    key: str | None,
+    fingerprint: str,
+    action: Callable[[], tuple[int, Any]],
+) -> IdempotentResult:
+    """Run `action` (which returns status and JSON body) once per (user, key).
+
+    The record is written in the same transaction as whatever `action` writes, so neither
+    exists without the other. A second request with the key gets the stored answer (422 if
+    its fingerprint differs); when two race, the unique constraint fails the later one,
+    which rolls back its own work and replays the first answer. Errors are not stored: a
+    client may fix the request and retry with the same key.
+    """
+    if key is None:
+        status_code, body = action()
+        return IdempotentResult(status_code=status_code, body=body, replayed=False)
+    cutoff = timezone.now() - settings.IDEMPOTENCY_KEY_TTL
+    record = IdempotencyRecord.objects.filter(user=user, key=key).first()
+    if record is not None:
+        if record.created_at >= cutoff:
+            return _replay(record, fingerprint)
+        record.delete()
+    try:
+        with transaction.atomic():
+            status_code, body = action()
+            IdempotencyRecord.objects.create(
+                user=user, key=key, fingerprint=fingerprint, status_code=status_code, response_body=body
+            )
+    except IntegrityError:
+        record = IdempotencyRecord.objects.filter(user=user, key=key).first()
+        if record is None:
+            raise
+        return _replay(record, fingerprint)
+    return IdempotentResult(status_code=status_code, body=body, replayed=False)
