@@ -1,0 +1,225 @@
+from http import HTTPStatus
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+from oauth2_provider.models import AccessToken, RefreshToken
+
+from auctioneer.settings.test import REST_FRAMEWORK
+from authorization.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = reverse("authorization:token")
+REFRESH = reverse("authorization:token-refresh")
+REVOKE = reverse("authorization:token-revoke")
+ACCOUNT = reverse("authorization:account")
+PROBLEM = "application/problem+json"
+PASSWORD = "correct-horse-battery-staple"
+
+
+def throttle_rates(**rates):
+    merged = {**REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **rates}
+    return override_settings(REST_FRAMEWORK={**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": merged})
+
+
+def test_token_answers_exactly_the_token_fields(api_client, oauth_client, user):
+    response = api_client.post(TOKEN, {"username": user.username, "password": PASSWORD})
+
+    assert response.status_code == HTTPStatus.OK
+    data = response.json()
+    assert set(data) == {"access_token", "refresh_token", "expires_in", "token_type", "scope"}
+    assert data["token_type"] == "Bearer"
+    assert data["expires_in"] == 3600
+    assert set(data["scope"].split()) == {"read", "write"}
+
+
+def test_tokens_are_stored_as_checksums_only(api_client, oauth_client, user):
+    data = api_client.post(TOKEN, {"username": user.username, "password": PASSWORD}).json()
+
+    access = AccessToken.objects.get(user=user)
+    refresh = RefreshToken.objects.get(user=user)
+    assert (access.token, refresh.token) == ("", "")
+    assert data["access_token"] not in (access.token_checksum, refresh.token_checksum)
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {"username": "user-that-exists", "password": "wrong password"},
+        {"username": "nobody", "password": PASSWORD},
+        {"username": "USER-THAT-EXISTS", "password": PASSWORD},
+    ],
+    ids=["wrong-password", "unknown-user", "username-case"],
+)
+def test_bad_credentials_are_a_401_problem(api_client, oauth_client, credentials):
+    UserFactory.create(username="user-that-exists")
+
+    response = api_client.post(TOKEN, credentials, format="json")
+
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["status"] == 401
+    assert "access_token" not in response.json()
+
+
+def test_a_deactivated_user_cannot_log_in(api_client, oauth_client):
+    user = UserFactory.create(is_active=False)
+
+    response = api_client.post(TOKEN, {"username": user.username, "password": PASSWORD})
+
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{}, {"username": "x"}, {"password": "x"}, {"username": ["a"], "password": "x"}, {"username": "a\x00", "password": "x"}],
+)
+def test_missing_or_malformed_fields_are_400(api_client, oauth_client, data):
+    response = api_client.post(TOKEN, data, format="json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response["Content-Type"] == PROBLEM
+
+
+def test_thirty_wrong_passwords_for_one_username_are_stopped_by_429(api_client, oauth_client, user):
+    with throttle_rates(token_username="10/min", token_address="60/min"):
+        statuses = [
+            api_client.post(
+                TOKEN, {"username": user.username, "password": f"guess {n}"}, REMOTE_ADDR=f"10.0.0.{n}"
+            ).status_code
+            for n in range(30)
+        ]
+        refused = api_client.post(TOKEN, {"username": user.username, "password": "guess"}, REMOTE_ADDR="10.0.1.1")
+
+    assert statuses[:10] == [401] * 10
+    assert statuses[10:] == [429] * 20
+    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert refused["Content-Type"] == PROBLEM
+    assert 0 < int(refused["Retry-After"]) <= 60
+
+
+def test_token_is_throttled_per_address_across_usernames(api_client, oauth_client):
+    with throttle_rates(token_address="5/min"):
+        statuses = [api_client.post(TOKEN, {"username": f"u{n}", "password": "x"}).status_code for n in range(6)]
+
+    assert statuses == [401] * 5 + [429]
+
+
+def test_another_username_is_not_throttled_by_guesses_at_one(api_client, oauth_client, user):
+    with throttle_rates(token_username="3/min"):
+        for _ in range(4):
+            api_client.post(TOKEN, {"username": "victim", "password": "x"})
+        response = api_client.post(TOKEN, {"username": user.username, "password": PASSWORD})
+
+    assert response.status_code == HTTPStatus.OK
+
+
+def test_refresh_gives_a_new_pair_and_the_old_refresh_token_stops_working(api_client, oauth_client, user, bearer):
+    first = api_client.post(TOKEN, {"username": user.username, "password": PASSWORD}).json()
+
+    response = api_client.post(REFRESH, {"refresh_token": first["refresh_token"]})
+
+    assert response.status_code == HTTPStatus.OK
+    second = response.json()
+    assert set(second) == {"access_token", "refresh_token", "expires_in", "token_type", "scope"}
+    assert second["access_token"] != first["access_token"]
+    assert second["refresh_token"] != first["refresh_token"]
+    assert bearer(second["access_token"]).get(ACCOUNT).status_code == HTTPStatus.OK
+    assert bearer(first["access_token"]).get(ACCOUNT).status_code == HTTPStatus.UNAUTHORIZED
+
+    replay = api_client.post(REFRESH, {"refresh_token": first["refresh_token"]})
+
+    assert replay.status_code == HTTPStatus.UNAUTHORIZED
+    assert replay["Content-Type"] == PROBLEM
+
+
+def test_refresh_needs_no_bearer_and_ignores_a_bad_one(api_client, oauth_client, user, bearer):
+    pair = api_client.post(TOKEN, {"username": user.username, "password": PASSWORD}).json()
+
+    response = bearer("garbage").post(REFRESH, {"refresh_token": pair["refresh_token"]})
+
+    assert response.status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize("refresh_token", ["not-a-refresh-token", ""])
+def test_refreshing_with_an_unknown_token_is_refused(api_client, oauth_client, refresh_token):
+    response = api_client.post(REFRESH, {"refresh_token": refresh_token})
+
+    assert response.status_code in (HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED)
+    assert response["Content-Type"] == PROBLEM
+
+
+def test_revoke_stops_the_access_and_refresh_token_at_once(api_client, oauth_client, user, bearer):
+    pair = api_client.post(TOKEN, {"username": user.username, "password": PASSWORD}).json()
+    client = bearer(pair["access_token"])
+
+    response = client.post(REVOKE, {"refresh_token": pair["refresh_token"]})
+
+    assert response.status_code == HTTPStatus.NO_CONTENT
+    assert response.content == b""
+    refused = client.get(ACCOUNT)
+    assert refused.status_code == HTTPStatus.UNAUTHORIZED
+    assert refused["Content-Type"] == PROBLEM
+    assert api_client.post(REFRESH, {"refresh_token": pair["refresh_token"]}).status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_revoke_without_refresh_token_also_kills_the_bound_refresh_token(api_client, oauth_client, user, bearer):
+    pair = api_client.post(TOKEN, {"username": user.username, "password": PASSWORD}).json()
+
+    assert bearer(pair["access_token"]).post(REVOKE).status_code == HTTPStatus.NO_CONTENT
+
+    assert bearer(pair["access_token"]).get(ACCOUNT).status_code == HTTPStatus.UNAUTHORIZED
+    assert api_client.post(REFRESH, {"refresh_token": pair["refresh_token"]}).status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_revoke_leaves_the_users_other_sessions_alone(api_client, oauth_client, user, bearer):
+    one = api_client.post(TOKEN, {"username": user.username, "password": PASSWORD}).json()
+    two = api_client.post(TOKEN, {"username": user.username, "password": PASSWORD}).json()
+
+    bearer(one["access_token"]).post(REVOKE)
+
+    assert bearer(two["access_token"]).get(ACCOUNT).status_code == HTTPStatus.OK
+
+
+def test_revoke_works_for_a_token_issued_to_another_client(oauth_client, user, make_token, bearer):
+    client = bearer(make_token(user))
+
+    assert client.post(REVOKE).status_code == HTTPStatus.NO_CONTENT
+    assert client.get(ACCOUNT).status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_revoke_needs_a_bearer_token(api_client, oauth_client):
+    response = api_client.post(REVOKE)
+
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert response["Content-Type"] == PROBLEM
+
+
+def test_a_wrong_client_secret_is_a_503_problem_not_a_500(api_client, oauth_client, user, settings):
+    settings.OAUTH_CLIENT_SECRET = "not-the-secret"
+
+    response = api_client.post(TOKEN, {"username": user.username, "password": PASSWORD})
+
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert response["Content-Type"] == PROBLEM
+    assert "OAUTH_CLIENT_ID" in response.json()["detail"]
+
+
+def test_an_application_without_the_password_grant_is_a_503_problem(api_client, oauth_client, user):
+    oauth_client.application.authorization_grant_type = "client-credentials"
+    oauth_client.application.save()
+
+    response = api_client.post(TOKEN, {"username": user.username, "password": PASSWORD})
+
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert response["Content-Type"] == PROBLEM
+
+
+def test_unset_client_credentials_are_a_503_problem(api_client, oauth_client, user, settings):
+    settings.OAUTH_CLIENT_ID = ""
+
+    response = api_client.post(TOKEN, {"username": user.username, "password": PASSWORD})
+
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert "make setup" in response.json()["detail"]
