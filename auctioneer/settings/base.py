@@ -1,5 +1,6 @@
 """Settings shared by every environment. The environment is read here, once."""
 
+import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -10,8 +11,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 # A local, git-ignored .env (written by `make setup`) fills in what the environment lacks;
-# variables already set in the environment win.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# variables already set in the environment win. AUCTIONEER_ENV_FILE moves it (tests do).
+ENV_FILE = Path(os.environ.get("AUCTIONEER_ENV_FILE") or BASE_DIR / ".env")
+environ.Env.read_env(ENV_FILE, overwrite=False)
 
 VAR_DIR = Path(env.str("AUCTIONEER_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)

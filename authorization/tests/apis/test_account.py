@@ -67,7 +67,7 @@ def test_patch_changes_the_listed_fields_only(account_user, client_for):
     assert response.status_code == HTTPStatus.OK
     data = response.json()
     assert data["email"] == "Alice@example.org"
-    assert (data["first_name"], data["last_name"], data["country"], data["city"]) == ("Alice", "Liddell", "GB", "Oxford")
+    assert [data[f] for f in ("first_name", "last_name", "country", "city")] == ["Alice", "Liddell", "GB", "Oxford"]
     assert data["username"] == "alice"
     account_user.refresh_from_db()
     assert (account_user.username, account_user.is_staff, account_user.is_superuser) == ("alice", False, False)

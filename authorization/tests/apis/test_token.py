@@ -73,7 +73,13 @@ def test_a_deactivated_user_cannot_log_in(api_client, oauth_client):
 
 @pytest.mark.parametrize(
     "data",
-    [{}, {"username": "x"}, {"password": "x"}, {"username": ["a"], "password": "x"}, {"username": "a\x00", "password": "x"}],
+    [
+        {},
+        {"username": "x"},
+        {"password": "x"},
+        {"username": ["a"], "password": "x"},
+        {"username": "a\x00", "password": "x"},
+    ],
 )
 def test_missing_or_malformed_fields_are_400(api_client, oauth_client, data):
     response = api_client.post(TOKEN, data, format="json")
