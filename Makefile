@@ -78,3 +78,6 @@ stop-background-server: ## stop the background server
 		for i in $$(seq 100); do [ -f $(VAR)/run/server.pid ] || break; sleep 0.1; done; \
 		rm -f $(VAR)/run/server.pid; echo "server stopped"; \
 	else echo "no server running"; fi
+
+bench: deps ## load benchmarks on SQLite + PostgreSQL (QUICK=1: < 3 min) -> bench/results/latest.json, docs/benchmarks.md
+	$(PY) -m bench.run $(if $(QUICK),--quick)

@@ -1,0 +1,479 @@
+"""`make bench`: start the service from the working tree the way production runs it, fill a
+throwaway database, drive load from a separate process, settle auctions with the workers,
+and write bench/results/latest.json and docs/benchmarks.md.
+
+    python -m bench.run [--quick] [--databases sqlite,postgres] [--scenarios noop,hot_auction,...]
+
+Everything runs against 127.0.0.1 only: a throwaway SQLite file and a throwaway PostgreSQL
+database (BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres), both
+dropped afterwards. gunicorn runs with auctioneer.settings.production (DEBUG off).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from auctioneer.testing import free_port
+from bench import report
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PY = sys.executable
+RESULTS = BASE_DIR / "bench" / "results"
+HTTP_SCENARIOS = ["noop", "browse_list", "auction_detail", "hot_auction", "spread_bids"]
+SETTLE_SCENARIOS = ["settle_batch", "settle_lag"]
+BIDDER_PASSWORD = "bench-Password-1729"  # noqa: S105 - throwaway users in a throwaway database
+
+
+def log(message: str) -> None:
+    print(f"[bench {datetime.now(UTC):%H:%M:%S}] {message}", flush=True)
+
+
+# --- sizes ---------------------------------------------------------------------------------
+
+
+def plan(quick: bool) -> dict[str, Any]:
+    if quick:
+        return {
+            "browse_auctions": 5_000, "browse_bids": 50_000, "detail_auctions": 10, "detail_bids": 500,
+            "crowd": 200, "spread_auctions": 200, "warmup": 0.5, "duration": 3.0, "hot_duration": 4.0,
+            "max_requests": 20_000, "logins": 2, "settle_batch": 1_000, "settle_processes": 2,
+            "settle_lag": 30, "settle_lag_spread_s": 6.0,
+        }  # fmt: skip
+    return {
+        "browse_auctions": 100_000, "browse_bids": 1_000_000, "detail_auctions": 50, "detail_bids": 4_000,
+        "crowd": 1_000, "spread_auctions": 1_000, "warmup": 2.0, "duration": 12.0, "hot_duration": 30.0,
+        "max_requests": 200_000, "logins": 32, "settle_batch": 10_000, "settle_processes": 2,
+        "settle_lag": 200, "settle_lag_spread_s": 40.0,
+    }  # fmt: skip
+
+
+# --- databases and processes ------------------------------------------------------------------
+
+
+@contextmanager
+def database(kind: str) -> Iterator[str]:
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="auctioneer-bench-") as tmp:
+            yield f"sqlite:///{tmp}/bench.sqlite3"
+        return
+    import psycopg
+
+    admin_url = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    parts = urlsplit(admin_url)
+    if parts.hostname not in ("127.0.0.1", "localhost"):
+        raise SystemExit("the bench only uses a local PostgreSQL")
+    name = f"auctioneer_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def base_env(database_url: str, var_dir: str, cache: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "auctioneer.settings.production",
+        "DJANGO_SECRET_KEY": "bench-" + secrets.token_hex(32),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "False",
+        "AUCTIONEER_VAR_DIR": var_dir,
+        "OAUTH_CLIENT_ID": "bench-client",
+        "OAUTH_CLIENT_SECRET": "bench-secret-" + secrets.token_hex(16),
+        "OAUTH_TOKEN_URL": "",
+        "OAUTH_TOKEN_REVOKE_URL": "",
+        "GUNICORN_ACCESS_LOG": "/dev/null",  # formatted like production, not kept
+        "LOG_LEVEL": "WARNING",
+        "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+        # The throttles stay on (their cache writes are part of every bid), but at rates a
+        # load test of 32-64 bidders from one address does not trip.
+        "THROTTLE_BIDS": "1000000/min",
+        "THROTTLE_WRITES": "1000000/min",
+        "THROTTLE_TOKEN_ADDRESS": "100000/min",
+        "THROTTLE_TOKEN_USERNAME": "1000/min",
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15") if cache == "redis" else "",
+        "PYTHONHASHSEED": "0",
+    }
+    env.pop("TEST_DATABASE_NAME", None)
+    return env
+
+
+def manage(env: dict[str, str], *args: str, timeout: float = 600) -> str:
+    result = subprocess.run(
+        [PY, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+def data(env: dict[str, str], command: str, **kwargs: Any) -> Any:
+    result = subprocess.run(
+        [PY, "-m", "bench.data", command, json.dumps(kwargs)],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"bench.data {command} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int, threads: int, log_path: Path) -> Iterator[str]:
+    port = free_port()
+    server_env = {**env, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(workers)}
+    server_env["GUNICORN_THREADS"] = str(threads)
+    with open(log_path, "ab") as log_file:
+        process = subprocess.Popen(
+            [str(Path(PY).parent / "gunicorn"), "-c", "auctioneer/gunicorn_conf.py"],
+            cwd=BASE_DIR,
+            env=server_env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(url + "/api/v1/metadata/currencies", timeout=2)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not start; see {log_path}") from None
+                time.sleep(0.2)
+        for _ in range(workers * 3):  # let every worker import the app before measuring
+            httpx.get(url + "/api/v1/metadata/currencies", timeout=10)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def drive(config: dict[str, Any], tmp: Path) -> dict[str, Any]:
+    path = tmp / f"load-{config['scenario']}-{config['concurrency']}.json"
+    path.write_text(json.dumps(config))
+    result = subprocess.run(
+        [PY, "-m", "bench.load", str(path)],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=config["duration"] + config.get("warmup", 0) + 300,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"load driver failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def available(row: dict[str, Any]) -> bool:
+    """A scenario whose endpoint does not exist yet answers 404/405 to everything."""
+    statuses = row.get("statuses", {})
+    missing = statuses.get("404", 0) + statuses.get("405", 0)
+    return not row["requests"] or missing < row["requests"] / 2
+
+
+# --- scenarios -------------------------------------------------------------------------------
+
+
+def http_scenarios(
+    url: str, db: str, world: dict[str, Any], p: dict[str, Any], wanted: list[str], tmp: Path, extra: dict[str, Any]
+) -> list[dict[str, Any]]:
+    users = world["users"]
+    common = {"url": url, "users": users, "warmup": p["warmup"], "max_requests": p["max_requests"]}
+    jobs: list[dict[str, Any]] = []
+    if "browse_list" in wanted:
+        filters = ["currency=EUR", "category=cameras", "condition=used", "min_price=100", "country=DE"]
+        jobs.append({"scenario": "browse_list", "concurrency": 8, "duration": p["duration"], "filters": filters})
+    if "auction_detail" in wanted:
+        ids = world["detail_auction_ids"]
+        jobs.append({"scenario": "auction_detail", "concurrency": 8, "duration": p["duration"], "auction_ids": ids})
+    if "hot_auction" in wanted:
+        jobs.append({
+            "scenario": "hot_auction", "concurrency": 32, "duration": p["hot_duration"], "logins": p["logins"],
+            "auction_ids": [world["hot_auction_id"]], "starting_price": world["starting_price"],
+        })  # fmt: skip
+    if "spread_bids" in wanted:
+        jobs.append({
+            "scenario": "spread_bids", "concurrency": 64, "duration": p["duration"],
+            "auction_ids": world["spread_auction_ids"], "starting_price": world["starting_price"],
+        })  # fmt: skip
+    rows: list[dict[str, Any]] = []
+    baselines: dict[int, float] = {}
+    if "noop" in wanted:
+        for concurrency in sorted({8, *(j["concurrency"] for j in jobs)}):
+            log(f"{db}: noop at concurrency {concurrency}")
+            row = drive({**common, "scenario": "noop", "concurrency": concurrency, "duration": p["duration"]}, tmp)
+            baselines[concurrency] = row["rps"]
+            rows.append(row)
+    for job in jobs:
+        log(f"{db}: {job['scenario']} at concurrency {job['concurrency']}")
+        rows.append(drive({**common, **job}, tmp))
+    for row in rows:
+        row.update(database=db, **extra)
+        row["available"] = available(row)
+        baseline = baselines.get(row["concurrency"])
+        row["baseline_rps"] = baseline
+        row["ratio_to_baseline"] = round(row["rps"] / baseline, 3) if baseline else None
+    return rows
+
+
+def settle_row(db: str, scenario: str, processes: int, seconds: float | None, check: dict[str, Any]) -> dict:
+    lags = check.get("lags_ms", [])
+    return {
+        "scenario": scenario,
+        "database": db,
+        "concurrency": processes,
+        "duration_s": round(seconds, 2) if seconds is not None else None,
+        "requests": None,
+        "rps": None,
+        "accepted_per_s": None,
+        "p50_ms": None,
+        "p95_ms": None,
+        "p99_ms": None,
+        "errors": check.get("errors", 0),
+        "baseline_rps": None,
+        "ratio_to_baseline": None,
+        "settled": check.get("settled"),
+        "total": check.get("total"),
+        "fulfilled": check.get("fulfilled"),
+        "unsold": check.get("unsold"),
+        "seconds": round(seconds, 2) if seconds is not None else None,
+        "lag_p50_ms": round(statistics.median(lags), 1) if lags else None,
+        "lag_p99_ms": round(sorted(lags)[max(0, round(0.99 * len(lags)) - 1)], 1) if lags else None,
+        "available": check.get("available", True),
+        **{k: v for k, v in check.items() if k in ("emails", "fulfilled_without_winner", "note")},
+    }
+
+
+def command_exists(env: dict[str, str], name: str) -> bool:
+    return (BASE_DIR / "workers" / "management" / "commands" / f"{name}.py").exists()
+
+
+def settle_batch(env: dict[str, str], db: str, world: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
+    count, processes = p["settle_batch"], p["settle_processes"]
+    if not command_exists(env, "close_auctions"):
+        return settle_row(db, "settle_batch", processes, None, {"available": False, "note": "no close_auctions"})
+    end = (datetime.now(UTC) + timedelta(seconds=3)).replace(microsecond=0)
+    made = data(env, "ending", count=count, crowd_ids=world["crowd_ids"], end_times=[end.isoformat()] * count,
+                with_bids=0.5)  # fmt: skip
+    ids = made["auction_ids"]
+    time.sleep(max(0.0, (end - datetime.now(UTC)).total_seconds()) + 0.05)
+    log(f"{db}: settle_batch, {count} auctions, {processes} close_auctions processes")
+    started = time.perf_counter()
+    procs = [
+        subprocess.Popen(
+            [PY, "manage.py", "close_auctions"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(processes)
+    ]
+    outputs = [proc.communicate(timeout=600) for proc in procs]
+    seconds = time.perf_counter() - started
+    check = data(env, "settled", first_id=ids[0], last_id=ids[-1])
+    check["lags_ms"] = []
+    check["errors"] = sum(1 for proc in procs if proc.returncode != 0)
+    check["emails"] = sum(out.count("\nSubject: ") + out.startswith("Subject: ") for out, _ in outputs)
+    if check["errors"]:
+        log(f"close_auctions failed: {outputs[0][1][-2000:]}")
+    return settle_row(db, "settle_batch", processes, seconds, check)
+
+
+def settle_lag(env: dict[str, str], db: str, world: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
+    count, spread = p["settle_lag"], p["settle_lag_spread_s"]
+    if not command_exists(env, "run_workers"):
+        return settle_row(db, "settle_lag", 1, None, {"available": False, "note": "no run_workers"})
+    first_end = datetime.now(UTC) + timedelta(seconds=6)
+    ends = [(first_end + timedelta(seconds=spread * i / max(1, count - 1))).isoformat() for i in range(count)]
+    made = data(env, "ending", count=count, crowd_ids=world["crowd_ids"], end_times=ends, with_bids=0.5)
+    log(f"{db}: settle_lag, {count} auctions ending over {spread:.0f} s, run_workers running")
+    worker = subprocess.Popen(
+        [PY, "manage.py", "run_workers"], cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    started = time.perf_counter()
+    last_end = datetime.fromisoformat(ends[-1])
+    time.sleep(max(0.0, (last_end - datetime.now(UTC)).total_seconds()) + 3.0)
+    worker.send_signal(signal.SIGTERM)
+    try:
+        _, err = worker.communicate(timeout=30)
+        stopped_cleanly = worker.returncode == 0
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        _, err = worker.communicate()
+        stopped_cleanly = False
+    seconds = time.perf_counter() - started
+    check = data(env, "settled", first_id=made["auction_ids"][0], last_id=made["auction_ids"][-1])
+    check["errors"] = 0 if stopped_cleanly else 1
+    if not stopped_cleanly:
+        log(f"run_workers did not stop cleanly on SIGTERM: {err[-1500:]!r}")
+    return settle_row(db, "settle_lag", 1, seconds, check)
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def bench_database(db: str, p: dict[str, Any], wanted: list[str], args: argparse.Namespace, tmp: Path) -> list[dict]:
+    rows: list[dict[str, Any]] = []
+    with database(db) as database_url:
+        env = base_env(database_url, str(tmp / f"var-{db}"), "db")
+        log(f"{db}: migrate")
+        manage(env, "migrate", "--noinput")
+        manage(env, "createcachetable")
+        manage(env, "ensure_oauth_app", "--env-file", str(tmp / "oauth.env"))
+        started = time.perf_counter()
+        world = data(env, "base", bidders=64, crowd=p["crowd"], spread_auctions=p["spread_auctions"],
+                     password=BIDDER_PASSWORD)  # fmt: skip
+        if {"browse_list", "auction_detail"} & set(wanted):
+            log(f"{db}: generating {p['browse_auctions']:,} auctions and {p['browse_bids']:,} bids")
+            world.update(data(env, "browse", auctions=p["browse_auctions"], bids=p["browse_bids"],
+                              crowd_ids=world["crowd_ids"], detail_auctions=p["detail_auctions"],
+                              detail_bids=p["detail_bids"]))  # fmt: skip
+        generation_s = round(time.perf_counter() - started, 1)
+        log(f"{db}: data ready in {generation_s} s")
+        http_wanted = [s for s in wanted if s in HTTP_SCENARIOS]
+        for cache in args.caches:
+            if not http_wanted:
+                break
+            server_env = base_env(database_url, str(tmp / f"var-{db}"), cache)
+            server_env.update({k: env[k] for k in ("DJANGO_SECRET_KEY", "OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET")})
+            scenarios = http_wanted if cache == args.caches[0] else [s for s in http_wanted if s in args.cache_variant]
+            extra = {
+                "cache": cache,
+                "workers": args.workers,
+                "threads": args.threads,
+                "data_generation_s": generation_s,
+            }
+            with gunicorn(server_env, args.workers, args.threads, tmp / f"gunicorn-{db}-{cache}.log") as url:
+                rows += http_scenarios(url, db, world, p, scenarios, tmp, extra)
+        if "settle_batch" in wanted:
+            rows.append(settle_batch(env, db, world, p))
+        if "settle_lag" in wanted:
+            rows.append(settle_lag(env, db, world, p))
+    return rows
+
+
+def machine() -> dict[str, Any]:
+    import django
+    import gunicorn as gunicorn_pkg
+    import oauth2_provider
+    import rest_framework
+
+    cpu = ""
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as cpuinfo:
+        cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "")
+    pg = ""
+    try:
+        import psycopg
+
+        with psycopg.connect(os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")) as c:
+            row = c.execute("SHOW server_version").fetchone()
+            pg = str(row[0]) if row else ""
+    except Exception:  # the version is informational only
+        pg = "unavailable"
+    import sqlite3
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "djangorestframework": rest_framework.__version__,
+        "django_oauth_toolkit": oauth2_provider.__version__,
+        "gunicorn": gunicorn_pkg.__version__,
+        "postgresql": pg,
+        "sqlite": sqlite3.sqlite_version,
+        "git_commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=BASE_DIR, capture_output=True, text=True
+        ).stdout.strip(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small data, short runs (< 3 min)")
+    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--scenarios", default=",".join(HTTP_SCENARIOS + SETTLE_SCENARIOS))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", "4")))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", "1")))
+    parser.add_argument("--caches", default=os.environ.get("BENCH_CACHES", "db,redis"),
+                        help="throttle cache backends; the first runs every scenario")  # fmt: skip
+    parser.add_argument("--cache-variant", default="noop,hot_auction,spread_bids",
+                        help="scenarios repeated with the other caches")  # fmt: skip
+    parser.add_argument("--out", default=str(RESULTS / "latest.json"))
+    parser.add_argument("--doc", default=str(BASE_DIR / "docs" / "benchmarks.md"))
+    args = parser.parse_args()
+    args.caches = [c for c in args.caches.split(",") if c]
+    args.cache_variant = args.cache_variant.split(",")
+    wanted = args.scenarios.split(",")
+    p = plan(args.quick)
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    rows: list[dict[str, Any]] = []
+    # Logs, load configs and the SQLite/var scratch space stay in var/bench/ for a look afterwards.
+    tmp = BASE_DIR / "var" / "bench"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for db in args.databases.split(","):
+        rows += bench_database(db, p, wanted, args, tmp)
+    result = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "mode": "quick" if args.quick else "full",
+        "wall_seconds": round(time.perf_counter() - started, 1),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "machine": machine(),
+        "settings": {
+            "django_settings": "auctioneer.settings.production (DEBUG off)",
+            "gunicorn_workers": args.workers,
+            "gunicorn_threads": args.threads,
+            "caches": args.caches,
+            "throttles": "on, rates raised for the load test (THROTTLE_BIDS etc.)",
+            "plan": p,
+        },
+        "runs": rows,
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    Path(args.doc).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.doc).write_text(report.render(result))
+    log(f"wrote {out} and {args.doc} in {result['wall_seconds']} s")
+    print(report.table(result))
+
+
+if __name__ == "__main__":
+    main()
