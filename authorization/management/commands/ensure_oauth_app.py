@@ -1,15 +1,19 @@
-"""Register the "Resource owner password-based" confidential application once.
+"""Register the "Resource owner password-based" confidential application once (`make setup`).
 
-Client credentials already in the environment win: if OAUTH_CLIENT_ID/OAUTH_CLIENT_SECRET
-are set, the application with that id is made to exist (created from them when the
-database is new). Otherwise a fresh application is registered and its credentials are
-written to the git-ignored .env, which settings read on start.
+Client credentials already in the environment (or in .env) win: if OAUTH_CLIENT_ID and
+OAUTH_CLIENT_SECRET are set, the application with that id is made to exist and to accept that
+secret (created from them when the database is new). Otherwise a fresh application is
+registered and its credentials are written to the git-ignored .env, which settings read on
+start — so the next run finds them there and does nothing.
 """
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.contrib.auth.hashers import check_password
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.crypto import constant_time_compare
 from oauth2_provider.generators import generate_client_id, generate_client_secret
 from oauth2_provider.models import get_application_model
 
@@ -19,38 +23,23 @@ APPLICATION_NAME = "Auctioneer Authorization API"
 class Command(BaseCommand):
     help = "Register the OAuth2 password-grant application used by /api/auth (idempotent)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--env-file",
-            default=str(Path(settings.BASE_DIR) / ".env"),
-            help="where to store fresh credentials (default: .env in the project)",
+            default=str(settings.ENV_FILE),
+            help="where to store fresh credentials (default: the .env that settings read)",
         )
 
-    def handle(self, *args, env_file: str, **options):
-        Application = get_application_model()
+    def handle(self, *args: Any, env_file: str, **options: Any) -> None:
         client_id, client_secret = settings.OAUTH_CLIENT_ID, settings.OAUTH_CLIENT_SECRET
-        if client_id and client_secret:
-            app, created = Application.objects.get_or_create(
-                client_id=client_id,
-                defaults={
-                    "name": APPLICATION_NAME,
-                    "client_secret": client_secret,
-                    "client_type": Application.CLIENT_CONFIDENTIAL,
-                    "authorization_grant_type": Application.GRANT_PASSWORD,
-                },
-            )
-            verb = "registered" if created else "already registered"
-            self.stdout.write(f"OAuth application {app.client_id} {verb}.")
+        if bool(client_id) != bool(client_secret):
+            raise CommandError("Set both OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET, or neither.")
+        if client_id:
+            self._ensure(client_id, client_secret)
             return
 
         client_id, client_secret = generate_client_id(), generate_client_secret()
-        Application.objects.create(
-            name=APPLICATION_NAME,
-            client_id=client_id,
-            client_secret=client_secret,  # hashed on save; the plain value goes to .env only
-            client_type=Application.CLIENT_CONFIDENTIAL,
-            authorization_grant_type=Application.GRANT_PASSWORD,
-        )
+        self._ensure(client_id, client_secret)
         path = Path(env_file)
         lines = [
             line
@@ -58,6 +47,37 @@ class Command(BaseCommand):
             if not line.startswith(("OAUTH_CLIENT_ID=", "OAUTH_CLIENT_SECRET="))
         ]
         lines += [f"OAUTH_CLIENT_ID={client_id}", f"OAUTH_CLIENT_SECRET={client_secret}"]
-        path.write_text("\n".join(lines) + "\n")
+        path.touch(mode=0o600)
         path.chmod(0o600)
-        self.stdout.write(f"OAuth application {client_id} registered; credentials written to {path}.")
+        path.write_text("\n".join(lines) + "\n")
+        self.stdout.write(f"Credentials of OAuth application {client_id} written to {path}.")
+
+    def _ensure(self, client_id: str, client_secret: str) -> None:
+        Application = get_application_model()
+        wanted = {
+            "client_type": Application.CLIENT_CONFIDENTIAL,
+            "authorization_grant_type": Application.GRANT_PASSWORD,
+        }
+        app, created = Application.objects.get_or_create(
+            client_id=client_id,
+            defaults={"name": APPLICATION_NAME, "client_secret": client_secret, **wanted},  # hashed on save
+        )
+        if created:
+            self.stdout.write(f"OAuth application {client_id} registered.")
+            return
+        changed = [field for field, value in wanted.items() if getattr(app, field) != value]
+        for field in changed:
+            setattr(app, field, wanted[field])
+        if not _secret_matches(client_secret, app.client_secret):
+            app.client_secret = client_secret
+            changed.append("client_secret")
+        if changed:
+            app.save()
+            self.stdout.write(f"OAuth application {client_id} updated to the configured {', '.join(changed)}.")
+        else:
+            self.stdout.write(f"OAuth application {client_id} already registered.")
+
+
+def _secret_matches(secret: str, stored: str) -> bool:
+    # DOT stores secrets hashed (hash_client_secret); one entered unhashed compares as is.
+    return check_password(secret, stored) or constant_time_compare(secret, stored)
