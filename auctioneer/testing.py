@@ -91,7 +91,8 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
 def live_server(**extra_env: str) -> Iterator[LiveServer]:
     """Start gunicorn on a fresh database; yields a `LiveServer`; stops and drops it after."""
     with throwaway_database() as database_url:
-        port = free_port()
+        # PORT may be chosen by the caller, e.g. to point OAUTH_TOKEN_URL at the server itself.
+        port = int(extra_env.pop("PORT", 0)) or free_port()
         env = server_env(
             database_url,
             HOST="127.0.0.1",
