@@ -202,7 +202,11 @@ def auction_create(
     _auction_validate(values, now=now)
     with transaction.atomic():
         if isinstance(item, dict):
-            item_row = item_create(owner=seller, **item)
+            try:
+                item_row = item_create(owner=seller, **item)
+            except InvalidInputError as exc:
+                errors = {f"item.{field}": messages for field, messages in (exc.errors or {}).items()}
+                raise InvalidInputError(exc.detail, errors=errors) from exc
         else:
             found = Item.objects.select_for_update().filter(pk=item).first()
             if found is None:
