@@ -25,6 +25,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from auctions.models import Auction, AuctionState, Bid, Currency, IdempotencyRecord, Item
+from auctions.money import format_money
 from authorization.models import User
 from workers.models import Notification, NotificationKind
 
@@ -187,10 +188,8 @@ def _leaders_last_bid_id() -> Subquery:
 
 
 def _money_formatter(currency: Currency) -> Callable[[Decimal | None], str]:
-    exponent = Decimal(1).scaleb(-currency.minor_units)
-
     def money(amount: Decimal | None) -> str:
-        return str((amount or Decimal(0)).quantize(exponent))
+        return format_money(amount or Decimal(0), places=currency.minor_units)
 
     return money
 
