@@ -53,7 +53,7 @@ def server_env(tmp: Path, port: int) -> dict[str, str]:
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "WEB_CONCURRENCY": os.environ.get("E2E_WEB_CONCURRENCY", "3"),
-        "GUNICORN_ACCESS_LOG": "",
+        "GUNICORN_ACCESS_LOG": str(tmp / "access.log"),
         "OAUTH_CLIENT_ID": "",
         "OAUTH_CLIENT_SECRET": "",
         "OAUTH_TOKEN_URL": "",
