@@ -4,6 +4,7 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 from oauth2_provider.models import AccessToken, RefreshToken
+from rest_framework.test import APIClient
 
 from auctioneer.settings.test import REST_FRAMEWORK
 from authorization.tests.factories import UserFactory
@@ -242,3 +243,12 @@ def test_unset_client_credentials_are_a_503_problem(api_client, oauth_client, us
 
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert "make setup" in response.json()["detail"]
+
+
+@override_settings(ALLOWED_HOSTS=["api.example.com"])
+def test_the_in_process_call_does_not_depend_on_the_host_name(oauth_client, user):
+    client = APIClient(HTTP_HOST="api.example.com")
+
+    response = client.post(TOKEN, {"username": user.username, "password": PASSWORD})
+
+    assert response.status_code == HTTPStatus.OK
