@@ -1,0 +1,165 @@
+"""Acceptance 4 (SPEC.md "Bidding", rule 6): many bidders in parallel through real HTTP on one
+auction, against gunicorn with several worker processes; then the invariants are checked
+against what the database stored. Runs on SQLite and, with DATABASE_URL, on PostgreSQL."""
+
+import json
+import random
+import threading
+import time
+from datetime import datetime
+from decimal import Decimal
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+import requests
+
+from auctions.bidding import ProxyState, minimum_bid, proxy_apply
+
+pytestmark = pytest.mark.live
+
+BIDDERS = 16
+BIDS_PER_BIDDER = 25
+OPEN_SECONDS = 6  # the auction ends while the bidders are still bidding
+
+SETUP = """
+import json
+from datetime import timedelta
+from decimal import Decimal
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, Application
+from auctions.models import Auction, Currency, Item
+from authorization.models import User
+
+app = Application.objects.create(name="concurrency", client_type="confidential", authorization_grant_type="password")
+seller = User.objects.create(username="seller", email="seller@example.com")
+item = Item.objects.create(owner=seller, title="Contested", condition_id="used")
+tokens = []
+for n in range(%(bidders)d):
+    user = User.objects.create(username=f"bidder{n}", email=f"bidder{n}@example.com")
+    token = AccessToken.objects.create(
+        user=user, application=app, token=f"live-token-{n}-{timezone.now().timestamp()}",
+        expires=timezone.now() + timedelta(hours=1), scope="read write",
+    )
+    tokens.append({"user_id": user.pk, "token": token.token})
+now = timezone.now()
+auction = Auction.objects.create(
+    item=item, seller=seller, currency=Currency.objects.get(code="EUR"), starting_price=Decimal("1.00"),
+    current_price=Decimal("1.00"), start_time=now, end_time=now + timedelta(seconds=%(open)d),
+)
+print(json.dumps({"auction": auction.pk, "tokens": tokens}))
+"""
+
+DUMP = """
+import json
+from auctions.models import Auction, Bid
+auction = Auction.objects.get(pk=%(auction)d)
+rows = [
+    {"id": b.id, "bidder": b.bidder_id, "amount": str(b.amount), "max_amount": str(b.max_amount),
+     "is_automatic": b.is_automatic, "placed_at": b.placed_at.isoformat()}
+    for b in Bid.objects.filter(auction=auction).order_by("id")
+]
+print(json.dumps({
+    "current_price": str(auction.current_price), "leader": auction.leader_id, "bid_count": auction.bid_count,
+    "starting_price": str(auction.starting_price), "end_time": auction.end_time.isoformat(), "rows": rows,
+}))
+"""
+
+
+def _bidder(
+    url: str, token: str, seed: int, accepted: list[dict[str, Any]], ended: list[str], errors: list[str]
+) -> None:
+    rng = random.Random(seed)
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    minimum = Decimal("1.00")
+    deadline = time.monotonic() + OPEN_SECONDS + 5
+    for _ in range(BIDS_PER_BIDDER):
+        if time.monotonic() > deadline:
+            break
+        amount = minimum + Decimal(rng.randrange(0, 200)) / 100
+        body: dict[str, str] = {"amount": f"{amount:.2f}"}
+        if rng.random() < 0.3:
+            body["max_amount"] = f"{amount + Decimal(rng.randrange(0, 500)) / 100:.2f}"
+        response = session.post(url, json=body, timeout=30)
+        answer = response.json()
+        if response.status_code == HTTPStatus.CREATED:
+            accepted.append({**answer, "sent_amount": body["amount"]})
+            minimum = Decimal(answer["minimum_bid"])
+        elif response.status_code == HTTPStatus.CONFLICT and "minimum_bid" in answer:
+            minimum = Decimal(answer["minimum_bid"])
+        elif response.status_code == HTTPStatus.CONFLICT:
+            ended.append(answer.get("auction_status", ""))
+            break  # the auction has ended
+        else:
+            errors.append(f"{response.status_code} {response.text[:300]}")
+            break
+        time.sleep(rng.random() / 20)
+
+
+def _shell(live, script: str) -> Any:
+    """Run `script` in `manage.py shell` on the server's database; its last line is JSON."""
+    return json.loads(live.manage("shell", "-c", script).stdout.strip().splitlines()[-1])
+
+
+def test_parallel_bidders_over_http_keep_every_invariant(live):
+    setup = _shell(live, SETUP % {"open": OPEN_SECONDS, "bidders": BIDDERS})
+    url = f"{live.url}/api/v1/auctions/{setup['auction']}/bids"
+    accepted: list[dict[str, Any]] = []
+    ended: list[str] = []
+    errors: list[str] = []
+    threads = [
+        threading.Thread(target=_bidder, args=(url, entry["token"], n, accepted, ended, errors))
+        for n, entry in enumerate(setup["tokens"])
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    assert not errors, errors
+    assert len(accepted) >= BIDDERS, "too few bids were accepted to test anything"
+    print(f"{len(accepted)} bids accepted; {len(ended)} bidders stopped by the end")
+    assert ended and set(ended) == {"closed"}, "the auction should end while bidders are still bidding"
+
+    stored = _shell(live, DUMP % {"auction": setup["auction"]})
+    rows = {row["id"]: row for row in stored["rows"]}
+    manual = [row for row in stored["rows"] if not row["is_automatic"]]
+
+    # every 201 is stored exactly once, and nothing else was stored as a manual bid
+    accepted_ids = [bid["id"] for bid in accepted]
+    assert len(set(accepted_ids)) == len(accepted_ids)
+    assert sorted(accepted_ids) == [row["id"] for row in manual]
+    for bid in accepted:
+        assert rows[bid["id"]]["bidder"] == bid["bidder"]["id"]
+        assert Decimal(rows[bid["id"]]["amount"]) == Decimal(bid["amount"])
+
+    # one at a time: in id order each accepted bid met the minimum left by the one before,
+    # and the price never fell
+    accepted.sort(key=lambda bid: bid["id"])
+    previous_price = Decimal(stored["starting_price"])
+    for bid in accepted:
+        rows_before = sum(1 for row in stored["rows"] if row["id"] < bid["id"])
+        needed = minimum_bid(current_price=previous_price, bid_count=rows_before, places=2)
+        assert Decimal(bid["sent_amount"]) >= needed, (bid, needed)
+        assert Decimal(bid["current_price"]) >= previous_price
+        previous_price = Decimal(bid["current_price"])
+    amounts = [Decimal(row["amount"]) for row in stored["rows"]]
+
+    # the auction row agrees with the stored bids
+    price = Decimal(stored["current_price"])
+    assert stored["bid_count"] == len(stored["rows"])
+    assert max(amounts) == price
+    leader_rows = [row for row in stored["rows"] if row["bidder"] == stored["leader"]]
+    assert Decimal(leader_rows[-1]["amount"]) == price
+    assert Decimal(accepted[-1]["current_price"]) == price
+
+    # replaying the stored ceilings one at a time gives the same outcome
+    state = ProxyState(Decimal(stored["starting_price"]), None, 2, Decimal(stored["starting_price"]), None, None, None)
+    for row in manual:
+        state = proxy_apply(state, bidder=row["bidder"], ceiling=Decimal(row["max_amount"]))
+    assert (state.price, state.leader) == (price, stored["leader"])
+
+    # nothing at or after the end
+    end_time = datetime.fromisoformat(stored["end_time"])
+    assert all(datetime.fromisoformat(row["placed_at"]) < end_time for row in stored["rows"])

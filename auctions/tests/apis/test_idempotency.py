@@ -1,0 +1,103 @@
+from datetime import timedelta
+from http import HTTPStatus
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from auctions.models import Auction, Bid, IdempotencyRecord
+from auctions.tests.factories import AuctionFactory
+from authorization.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def auction_body(title="Clock"):
+    return {
+        "item": {"title": title, "condition": "used"},
+        "currency": "EUR",
+        "starting_price": "10.00",
+        "end_time": (timezone.now() + timedelta(days=1)).isoformat(),
+    }
+
+
+def test_same_key_same_body_replays_the_auction_and_creates_nothing(client_for, user):
+    client = client_for(user)
+    body = auction_body()
+    first = client.post(reverse("auctions:auction-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="abc")
+    again = client.post(reverse("auctions:auction-list") + "/", body, format="json", HTTP_IDEMPOTENCY_KEY="abc")
+    assert first.status_code == again.status_code == HTTPStatus.CREATED
+    assert again.json() == first.json()
+    assert Auction.objects.count() == 1
+
+
+def test_same_key_other_body_is_422(client_for, user):
+    client = client_for(user)
+    client.post(reverse("auctions:auction-list"), auction_body(), format="json", HTTP_IDEMPOTENCY_KEY="abc")
+    r = client.post(reverse("auctions:auction-list"), auction_body("Other"), format="json", HTTP_IDEMPOTENCY_KEY="abc")
+    assert r.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert r["Content-Type"] == "application/problem+json"
+    assert Auction.objects.count() == 1
+
+
+def test_keys_are_per_user(client_for):
+    body = auction_body()
+    for _ in range(2):
+        r = client_for(UserFactory.create()).post(
+            reverse("auctions:auction-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="same"
+        )
+        assert r.status_code == HTTPStatus.CREATED
+    assert Auction.objects.count() == 2
+
+
+def test_same_key_on_another_path_is_422(client_for, user):
+    a, b = AuctionFactory.create(), AuctionFactory.create()
+    client = client_for(user)
+    first = client.post(
+        reverse("auctions:auction-bids", kwargs={"auction_id": a.pk}), {"amount": "10"}, HTTP_IDEMPOTENCY_KEY="k"
+    )
+    assert first.status_code == HTTPStatus.CREATED
+    r = client.post(
+        reverse("auctions:auction-bids", kwargs={"auction_id": b.pk}), {"amount": "10"}, HTTP_IDEMPOTENCY_KEY="k"
+    )
+    assert r.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert Bid.objects.count() == 1
+
+
+def test_errors_are_not_stored_so_a_fixed_request_can_reuse_the_key(client_for, user):
+    auction = AuctionFactory.create()
+    url = reverse("auctions:auction-bids", kwargs={"auction_id": auction.pk})
+    client = client_for(user)
+    assert client.post(url, {"amount": "1"}, HTTP_IDEMPOTENCY_KEY="k").status_code == HTTPStatus.CONFLICT
+    assert not IdempotencyRecord.objects.exists()
+    assert client.post(url, {"amount": "10"}, HTTP_IDEMPOTENCY_KEY="k").status_code == HTTPStatus.CREATED
+
+
+def test_a_replay_still_answers_after_the_auction_moved_on(client_for, user):
+    auction = AuctionFactory.create()
+    url = reverse("auctions:auction-bids", kwargs={"auction_id": auction.pk})
+    client = client_for(user)
+    first = client.post(url, {"amount": "10"}, HTTP_IDEMPOTENCY_KEY="k")
+    client_for(UserFactory.create()).post(url, {"amount": "30"})
+    replay = client.post(url, {"amount": "10"}, HTTP_IDEMPOTENCY_KEY="k")
+    assert replay.status_code == HTTPStatus.CREATED and replay.json() == first.json()
+    assert Bid.objects.filter(bidder=user).count() == 1
+
+
+def test_a_key_expires_after_the_ttl(client_for, user, settings):
+    auction = AuctionFactory.create()
+    url = reverse("auctions:auction-bids", kwargs={"auction_id": auction.pk})
+    client = client_for(user)
+    client.post(url, {"amount": "10"}, HTTP_IDEMPOTENCY_KEY="k")
+    IdempotencyRecord.objects.update(created_at=timezone.now() - settings.IDEMPOTENCY_KEY_TTL - timedelta(seconds=1))
+    r = client.post(url, {"amount": "11", "max_amount": "12"}, HTTP_IDEMPOTENCY_KEY="k")
+    assert r.status_code == HTTPStatus.CREATED
+    assert IdempotencyRecord.objects.count() == 1
+
+
+def test_an_over_long_key_is_400(client_for, user):
+    r = client_for(user).post(
+        reverse("auctions:auction-list"), auction_body(), format="json", HTTP_IDEMPOTENCY_KEY="k" * 256
+    )
+    assert r.status_code == HTTPStatus.BAD_REQUEST
+    assert not Auction.objects.exists()
