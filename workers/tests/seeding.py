@@ -62,7 +62,7 @@ def seed_due_auctions(count: int, *, unsold_every: int = 10, ended_ago: float = 
 
 def report() -> str:
     """What the database holds about settlement, as JSON (printed by subprocess tests)."""
-    auctions = list(Auction.objects.values("id", "state", "leader_id", "winning_bid_id", "settled_at"))
+    auctions = list(Auction.objects.values("id", "state", "leader_id", "winning_bid_id", "end_time", "settled_at"))
     winning = dict(Bid.objects.filter(won_auction__isnull=False).values_list("id", "bidder_id"))
     return json.dumps(
         {
@@ -80,6 +80,10 @@ def report() -> str:
             ],
             "notifications": Counter(Notification.objects.values_list("kind", flat=True)),
             "unsent": Notification.objects.filter(sent_at__isnull=True).count(),
+            # Seconds from each settled auction's end to its settlement.
+            "delays": [
+                (a["settled_at"] - a["end_time"]).total_seconds() for a in auctions if a["settled_at"] is not None
+            ],
         }
     )
 
