@@ -33,7 +33,7 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from oauth2_provider.models import get_application_model  # noqa: E402
+from oauth2_provider.models import AccessToken, get_application_model, set_token_value  # noqa: E402
 
 from auctions.models import Auction  # noqa: E402
 from authorization.models import User  # noqa: E402
@@ -121,24 +121,15 @@ def make_tokens(users: list[User]) -> list[str]:
     """Access tokens as the token endpoint would store them (the checksum is what
     OAuth2Authentication looks up)."""
     application = get_application_model().objects.get(client_id=settings.OAUTH_CLIENT_ID)
-    from oauth2_provider.models import AccessToken
-
     now = timezone.now()
     tokens = [secrets.token_urlsafe(30) for _ in users]
-    AccessToken.objects.bulk_create(
-        [
-            AccessToken(
-                user=user,
-                application=application,
-                token=token,
-                token_checksum=hashlib.sha256(token.encode()).hexdigest(),
-                expires=now + timedelta(days=2),
-                scope="read write",
-            )
-            for user, token in zip(users, tokens, strict=True)
-        ],
-        batch_size=500,
-    )
+    rows = []
+    for user, token in zip(users, tokens, strict=True):
+        row = AccessToken(user=user, application=application, expires=now + timedelta(days=2), scope="read write")
+        set_token_value(row, token)  # plaintext or checksum only, as the settings say (RFC 9700 storage)
+        row.token_checksum = hashlib.sha256(token.encode()).hexdigest()
+        rows.append(row)
+    AccessToken.objects.bulk_create(rows, batch_size=500)
     return tokens
 
 

@@ -38,6 +38,7 @@ class VirtualUser:
 
 @dataclass
 class Stats:
+    sent: int = 0
     measuring: bool = False
     stop: bool = False
     latencies_ms: list[float] = field(default_factory=list)
@@ -167,6 +168,7 @@ async def virtual_user(vu: VirtualUser, scenario: Scenario, stats: Stats, max_re
             await asyncio.sleep(0.01)
             continue
         elapsed_ms = (time.perf_counter() - started) * 1000
+        stats.sent += 1
         if not stats.measuring:
             continue
         if not measured:
@@ -202,6 +204,7 @@ async def main(config: dict[str, Any]) -> dict[str, Any]:
         for i, u in enumerate(users)
     ]
     stats = Stats()
+    cpu_started = time.process_time()
     logins = [vu for vu in vus[: config.get("logins", 0)] if vu.password]
     login_started = time.perf_counter()
     await asyncio.gather(*(login(vu, stats) for vu in logins))
@@ -237,6 +240,8 @@ async def main(config: dict[str, Any]) -> dict[str, Any]:
         "errors": stats.errors,
         "statuses": dict(stats.statuses),
         "side_requests": stats.side_requests,
+        "sent": stats.sent + len(stats.login_ms),
+        "driver_cpu_s": round(time.process_time() - cpu_started, 2),
         "logins": len(logins),
         "login_statuses": dict(stats.login_statuses),
         "login_p50_ms": percentile(sorted(stats.login_ms), 50),

@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import secrets
 import shutil
 import signal
@@ -26,6 +27,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -53,9 +55,9 @@ def plan(quick: bool) -> dict[str, Any]:
     if quick:
         return {
             "browse_auctions": 5_000, "browse_bids": 50_000, "detail_auctions": 10, "detail_bids": 500,
-            "crowd": 200, "spread_auctions": 200, "warmup": 0.5, "duration": 3.0, "hot_duration": 4.0,
+            "crowd": 200, "spread_auctions": 200, "warmup": 0.5, "duration": 2.5, "hot_duration": 3.0,
             "max_requests": 20_000, "logins": 2, "settle_batch": 1_000, "settle_processes": 2,
-            "settle_lag": 30, "settle_lag_spread_s": 6.0,
+            "settle_lag": 20, "settle_lag_spread_s": 4.0,
         }  # fmt: skip
     return {
         "browse_auctions": 100_000, "browse_bids": 1_000_000, "detail_auctions": 50, "detail_bids": 4_000,
@@ -142,8 +144,32 @@ def data(env: dict[str, str], command: str, **kwargs: Any) -> Any:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def process_tree_cpu_seconds(root_pid: int) -> float:
+    """User + system CPU seconds of a process and its live children (the gunicorn master and
+    its workers), from /proc: unlike wall-clock rates, it does not move when other jobs share
+    the machine's cores."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, pids = 0.0, [root_pid]
+    while pids:
+        pid = pids.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                pids += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+@dataclass
+class Server:
+    url: str
+    pid: int
+
+
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int, threads: int, log_path: Path) -> Iterator[str]:
+def gunicorn(env: dict[str, str], workers: int, threads: int, log_path: Path) -> Iterator[Server]:
     port = free_port()
     server_env = {**env, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(workers)}
     server_env["GUNICORN_THREADS"] = str(threads)
@@ -170,7 +196,7 @@ def gunicorn(env: dict[str, str], workers: int, threads: int, log_path: Path) ->
                 time.sleep(0.2)
         for _ in range(workers * 3):  # let every worker import the app before measuring
             httpx.get(url + "/api/v1/metadata/currencies", timeout=10)
-        yield url
+        yield Server(url, process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -180,9 +206,11 @@ def gunicorn(env: dict[str, str], workers: int, threads: int, log_path: Path) ->
             process.wait()
 
 
-def drive(config: dict[str, Any], tmp: Path) -> dict[str, Any]:
+def drive(server: Server, config: dict[str, Any], tmp: Path) -> dict[str, Any]:
+    config = {**config, "url": server.url}
     path = tmp / f"load-{config['scenario']}-{config['concurrency']}.json"
     path.write_text(json.dumps(config))
+    cpu_before = process_tree_cpu_seconds(server.pid)
     result = subprocess.run(
         [PY, "-m", "bench.load", str(path)],
         cwd=BASE_DIR,
@@ -192,7 +220,12 @@ def drive(config: dict[str, Any], tmp: Path) -> dict[str, Any]:
     )
     if result.returncode != 0:
         raise RuntimeError(f"load driver failed:\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    row = json.loads(result.stdout.strip().splitlines()[-1])
+    # Server CPU for everything the driver sent (warm-up and side requests included).
+    cpu = process_tree_cpu_seconds(server.pid) - cpu_before
+    row["server_cpu_s"] = round(cpu, 2)
+    row["server_cpu_ms_per_request"] = round(cpu * 1000 / row["sent"], 2) if row.get("sent") else None
+    return row
 
 
 def available(row: dict[str, Any]) -> bool:
@@ -206,10 +239,16 @@ def available(row: dict[str, Any]) -> bool:
 
 
 def http_scenarios(
-    url: str, db: str, world: dict[str, Any], p: dict[str, Any], wanted: list[str], tmp: Path, extra: dict[str, Any]
+    server: Server,
+    db: str,
+    world: dict[str, Any],
+    p: dict[str, Any],
+    wanted: list[str],
+    tmp: Path,
+    extra: dict[str, Any],
 ) -> list[dict[str, Any]]:
     users = world["users"]
-    common = {"url": url, "users": users, "warmup": p["warmup"], "max_requests": p["max_requests"]}
+    common = {"users": users, "warmup": p["warmup"], "max_requests": p["max_requests"]}
     jobs: list[dict[str, Any]] = []
     if "browse_list" in wanted:
         filters = ["currency=EUR", "category=cameras", "condition=used", "min_price=100", "country=DE"]
@@ -232,12 +271,14 @@ def http_scenarios(
     if "noop" in wanted:
         for concurrency in sorted({8, *(j["concurrency"] for j in jobs)}):
             log(f"{db}: noop at concurrency {concurrency}")
-            row = drive({**common, "scenario": "noop", "concurrency": concurrency, "duration": p["duration"]}, tmp)
+            row = drive(
+                server, {**common, "scenario": "noop", "concurrency": concurrency, "duration": p["duration"]}, tmp
+            )
             baselines[concurrency] = row["rps"]
             rows.append(row)
     for job in jobs:
         log(f"{db}: {job['scenario']} at concurrency {job['concurrency']}")
-        rows.append(drive({**common, **job}, tmp))
+        rows.append(drive(server, {**common, **job}, tmp))
     for row in rows:
         row.update(database=db, **extra)
         row["available"] = available(row)
@@ -271,7 +312,7 @@ def settle_row(db: str, scenario: str, processes: int, seconds: float | None, ch
         "lag_p50_ms": round(statistics.median(lags), 1) if lags else None,
         "lag_p99_ms": round(sorted(lags)[max(0, round(0.99 * len(lags)) - 1)], 1) if lags else None,
         "available": check.get("available", True),
-        **{k: v for k, v in check.items() if k in ("emails", "fulfilled_without_winner", "note")},
+        **{k: v for k, v in check.items() if k in ("emails", "settled_by_passes", "fulfilled_without_winner", "note")},
     }
 
 
@@ -306,7 +347,9 @@ def settle_batch(env: dict[str, str], db: str, world: dict[str, Any], p: dict[st
     check = data(env, "settled", first_id=ids[0], last_id=ids[-1])
     check["lags_ms"] = []
     check["errors"] = sum(1 for proc in procs if proc.returncode != 0)
-    check["emails"] = sum(out.count("\nSubject: ") + out.startswith("Subject: ") for out, _ in outputs)
+    # Exactly once: the passes' own counts add up to the batch, and the database agrees.
+    check["settled_by_passes"] = sum(int(m) for out, _ in outputs for m in re.findall(r"settled (\d+) auction", out))
+    check["emails"] = sum(int(m) for out, _ in outputs for m in re.findall(r"(\d+) email\(s\) sent", out))
     if check["errors"]:
         log(f"close_auctions failed: {outputs[0][1][-2000:]}")
     return settle_row(db, "settle_batch", processes, seconds, check)
@@ -376,8 +419,8 @@ def bench_database(db: str, p: dict[str, Any], wanted: list[str], args: argparse
                 "threads": args.threads,
                 "data_generation_s": generation_s,
             }
-            with gunicorn(server_env, args.workers, args.threads, tmp / f"gunicorn-{db}-{cache}.log") as url:
-                rows += http_scenarios(url, db, world, p, scenarios, tmp, extra)
+            with gunicorn(server_env, args.workers, args.threads, tmp / f"gunicorn-{db}-{cache}.log") as server:
+                rows += http_scenarios(server, db, world, p, scenarios, tmp, extra)
         if "settle_batch" in wanted:
             rows.append(settle_batch(env, db, world, p))
         if "settle_lag" in wanted:
@@ -429,14 +472,14 @@ def main() -> None:
     parser.add_argument("--scenarios", default=",".join(HTTP_SCENARIOS + SETTLE_SCENARIOS))
     parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", "4")))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", "1")))
-    parser.add_argument("--caches", default=os.environ.get("BENCH_CACHES", "db,redis"),
-                        help="throttle cache backends; the first runs every scenario")  # fmt: skip
+    parser.add_argument("--caches", default=os.environ.get("BENCH_CACHES"),
+                        help="throttle caches; the first runs all (default db,redis; quick: db)")  # fmt: skip
     parser.add_argument("--cache-variant", default="noop,hot_auction,spread_bids",
                         help="scenarios repeated with the other caches")  # fmt: skip
     parser.add_argument("--out", default=str(RESULTS / "latest.json"))
     parser.add_argument("--doc", default=str(BASE_DIR / "docs" / "benchmarks.md"))
     args = parser.parse_args()
-    args.caches = [c for c in args.caches.split(",") if c]
+    args.caches = [c for c in (args.caches or ("db" if args.quick else "db,redis")).split(",") if c]
     args.cache_variant = args.cache_variant.split(",")
     wanted = args.scenarios.split(",")
     p = plan(args.quick)
