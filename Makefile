@@ -17,7 +17,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/auctioneer
 
 .PHONY: help setup deps start test test-postgres lint reset create-super-user \
 	start-background-server stop-background-server start-background-workers stop-background-workers \
-	install-crontab e2e bench
+	install-crontab uninstall-crontab e2e bench
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-26s %s\n", $$1, $$2}'
@@ -78,6 +78,40 @@ stop-background-server: ## stop the background server
 		for i in $$(seq 100); do [ -f $(VAR)/run/server.pid ] || break; sleep 0.1; done; \
 		rm -f $(VAR)/run/server.pid; echo "server stopped"; \
 	else echo "no server running"; fi
+
+start-background-workers: setup ## run_workers in the background (pid in var/run/workers.pid, log in var/log/workers.log)
+	@if [ -f $(VAR)/run/workers.pid ] && kill -0 $$(cat $(VAR)/run/workers.pid) 2>/dev/null; then \
+		echo "workers already running (pid $$(cat $(VAR)/run/workers.pid))"; \
+	else \
+		nohup $(MANAGE) run_workers >> $(VAR)/log/workers.log 2>&1 < /dev/null & \
+		echo $$! > $(VAR)/run/workers.pid; \
+		echo "workers running (pid $$(cat $(VAR)/run/workers.pid), log $(VAR)/log/workers.log)"; \
+	fi
+
+stop-background-workers: ## stop the background workers (SIGTERM: the current transaction finishes first)
+	@if [ -f $(VAR)/run/workers.pid ]; then \
+		pid=$$(cat $(VAR)/run/workers.pid); kill $$pid 2>/dev/null || true; \
+		for i in $$(seq 300); do kill -0 $$pid 2>/dev/null || break; sleep 0.1; done; \
+		if kill -0 $$pid 2>/dev/null; then kill -KILL $$pid; echo "workers killed (each settlement is atomic: the next pass finishes the job)"; \
+		else echo "workers stopped"; fi; \
+		rm -f $(VAR)/run/workers.pid; \
+	else echo "no workers running"; fi
+
+install-crontab: deps ## add the close_auctions job (every minute) to your crontab; your other lines stay
+	@if ! command -v crontab >/dev/null 2>&1; then \
+		echo "install-crontab: this host has no 'crontab' command, so nothing was installed." >&2; \
+		echo "  Install cron (Debian/Ubuntu: apt-get install cron) and run it again," >&2; \
+		echo "  or settle auctions without cron: make start-background-workers" >&2; \
+		exit 1; \
+	fi
+	@mkdir -p $(VAR)/log
+	$(MANAGE) crontab add
+	@echo "Your crontab now reads:"; crontab -l
+	@pgrep -x cron >/dev/null 2>&1 || pgrep -x crond >/dev/null 2>&1 || \
+		echo "note: no cron daemon is running on this host; the job runs once one is (e.g. service cron start)"
+
+uninstall-crontab: deps ## remove the close_auctions job from your crontab; your other lines stay
+	@if command -v crontab >/dev/null 2>&1; then $(MANAGE) crontab remove; else echo "this host has no 'crontab' command"; fi
 
 bench: deps ## load benchmarks on SQLite + PostgreSQL (QUICK=1: < 3 min) -> bench/results/latest.json, docs/benchmarks.md
 	$(PY) -m bench.run $(if $(QUICK),--quick)

@@ -1,6 +1,8 @@
 """Settings shared by every environment. The environment is read here, once."""
 
 import os
+import shlex
+import shutil
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -254,9 +256,17 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Auctioneer <noreply@localhost>")
 
 # --- Workers -----------------------------------------------------------------------------
+# django-crontab (`make install-crontab`): one `close_auctions` pass a minute, for hosts that
+# run cron instead of `run_workers`. Cron starts the job without your shell's environment:
+# it sees `.env` (and DJANGO_SETTINGS_MODULE as it was at install time), nothing else.
 CRONJOBS = [
     ("* * * * *", "django.core.management.call_command", ["close_auctions"]),
 ]
+CRONTAB_EXECUTABLE = shutil.which("crontab") or "/usr/bin/crontab"
+CRONTAB_DJANGO_SETTINGS_MODULE = env.str("DJANGO_SETTINGS_MODULE", default="") or None
+CRONTAB_COMMAND_SUFFIX = f">> {shlex.quote(str(VAR_DIR / 'log' / 'cron.log'))} 2>&1"
+# Passes are safe to overlap; the lock only keeps a slow one from piling up on one host.
+CRONTAB_LOCK_JOBS = True
 
 # --- API docs ----------------------------------------------------------------------------
 SWAGGER_USE_COMPAT_RENDERERS = False
