@@ -7,11 +7,13 @@ Every error under /api/ — DRF's own, Django's 404/500, and the domain's
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -19,6 +21,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:auctioneer:problem:"
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+logger = logging.getLogger(__name__)
 
 
 class ApplicationError(Exception):
@@ -162,6 +167,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
                 errors=exc.errors,
                 extra=exc.extra,
             )
+        )
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The database is down, restarting or locked: a retryable 503, never a 500. Django
+        # closes the broken connection when the request ends, so the next one reconnects.
+        logger.warning("database unavailable: %s", exc)
+        return problem_response(
+            problem(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                detail="The database is unavailable; retry shortly.",
+                problem_type=ServiceUnavailableError.problem_type,
+                title=ServiceUnavailableError.title,
+            ),
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
         )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
