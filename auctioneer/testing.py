@@ -120,9 +120,9 @@ def live_server(**extra_env: str) -> Iterator[LiveServer]:
             deadline = time.monotonic() + 30
             while True:
                 try:
-                    requests.get(server.url + "/api/v1/metadata/currencies", timeout=1)
+                    requests.get(server.url + "/api/v1/metadata/currencies", timeout=5)
                     break
-                except requests.ConnectionError:
+                except (requests.ConnectionError, requests.Timeout):  # a cold worker may be slow
                     if process.poll() is not None or time.monotonic() > deadline:
                         raise RuntimeError("gunicorn did not start") from None
                     time.sleep(0.1)
