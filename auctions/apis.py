@@ -359,7 +359,13 @@ class AuctionOutputSerializer(serializers.Serializer):
     minimum_bid = serializers.SerializerMethodField()
     bid_count = serializers.IntegerField(help_text="All stored bids, manual and automatic.")
     leading_bidder = UserRefSerializer(source="leader", allow_null=True)
-    reserve_met = serializers.BooleanField(allow_null=True, help_text="null when the auction has no reserve.")
+    reserve_met = serializers.BooleanField(
+        allow_null=True,
+        help_text=(
+            "Whether the leader's ceiling reached the hidden reserve; null without a reserve. "
+            "The reserve itself is never shown."
+        ),
+    )
     buy_now_price = MoneyField(allow_null=True)
     start_time = serializers.DateTimeField()
     end_time = serializers.DateTimeField()
