@@ -301,7 +301,7 @@ class Route:
             "-c",
             "from oauth2_provider.models import AccessToken; "
             f"print(AccessToken.objects.filter(application__name={APP_NAME!r}).count())",
-        ).strip()
+        ).split()[-1]
         if not count.isdigit() or int(count) == 0:
             raise StepFailed(f"no access token was issued to '{APP_NAME}' (got {count!r})")
         log(f"the Authorization API called /o/token/ and /o/revoke_token/ over HTTP; {count} tokens of '{APP_NAME}'")
