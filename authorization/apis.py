@@ -75,6 +75,13 @@ def _caller(request: Request) -> User:
     return request.user
 
 
+def _bearer_token(request: Request) -> str:
+    parts = get_authorization_header(request).split()
+    if len(parts) == 2 and parts[0].lower() == b"bearer":
+        return parts[1].decode("latin-1")
+    return ""
+
+
 def _token_data(tokens: Any) -> dict[str, Any]:
     return dict(TokenOutputSerializer(tokens).data)
 
@@ -204,10 +211,9 @@ class TokenRevokeApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        raw_access_token = get_authorization_header(request).split()[1].decode()
         services.token_revoke(
             access_token=request.auth,
-            raw_access_token=raw_access_token,
+            raw_access_token=_bearer_token(request),
             refresh_token=serializer.validated_data.get("refresh_token", ""),
         )
         return Response(status=HTTPStatus.NO_CONTENT)

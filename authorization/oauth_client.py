@@ -19,7 +19,7 @@ import base64
 import json
 import logging
 from io import BytesIO
-from typing import Any, Literal, Protocol, TypedDict
+from typing import Any, Literal, NoReturn, Protocol, TypedDict
 from urllib.parse import quote_plus, urlencode
 
 import requests
@@ -112,9 +112,8 @@ class _BaseTokenService:
         if body.get("error") == "invalid_grant":
             raise InvalidGrantError(refused)
         self._refuse(status_code, body)
-        raise AssertionError("unreachable")  # pragma: no cover
 
-    def _refuse(self, status_code: int, body: dict[str, Any]) -> None:
+    def _refuse(self, status_code: int, body: dict[str, Any]) -> NoReturn:
         error = body.get("error")
         logger.warning("Authentication Service refused the Authorization API: %s %s", status_code, body)
         if error in ("invalid_client", "unauthorized_client", "unsupported_grant_type"):

@@ -60,11 +60,12 @@ def token_revoke(*, access_token: AccessToken, raw_access_token: str, refresh_to
     if refresh_token:
         service.revoke(token=refresh_token, hint="refresh_token")
     application = access_token.application
-    if application is not None and application.client_id == settings.OAUTH_CLIENT_ID:
+    if raw_access_token and application is not None and application.client_id == settings.OAUTH_CLIENT_ID:
         service.revoke(token=raw_access_token, hint="access_token")
     else:
         # Issued to another client (e.g. through /o/authorize): RFC 7009 §2.1 lets only that
         # client revoke it at /o/revoke_token/, but its holder asked, so it goes here.
+        # (Likewise when the raw token is unknown, which only the Authorization header gives.)
         revoke_access_token(access_token)
 
 
