@@ -405,6 +405,7 @@ class Tester:
         # A short auction with an item made in the same request, and one that stays unsold.
         unsold = self.create_auction(a, "unsold", seconds=max(2.0, self.auction_seconds / 2), starting_price="5.00")
         auction = self.create_auction(a, "proxy", seconds=self.auction_seconds)
+        opened = time.monotonic()
         pid = auction["id"]
         seller = auction.get("seller") or {}
         self.check(
@@ -472,6 +473,10 @@ class Tester:
         self.expect("the same key with another body -> 422 problem", response, 422, problem=True)
 
         self.history(pid, b, c)
+        self.note(
+            f"the exchange took {time.monotonic() - opened:.1f} s of the auction's {self.auction_seconds:g} s"
+            " (--auction-seconds lengthens it on a slow deployment)"
+        )
 
         # The end: bids are refused, the workers settle.
         current, _ = self.wait_for(pid, lambda x: x.get("status") != "open", self.auction_seconds + 10)
