@@ -605,12 +605,15 @@ class AuctionBidListApi(WriteThrottleMixin, generics.ListAPIView):
         return selectors.auction_bid_list(auction=self.auction)
 
     def get_serializer_context(self) -> dict[str, Any]:
-        return {
-            **super().get_serializer_context(),
-            "minor_units": self.auction.currency.minor_units,
-            "winning_bid_id": self.auction.winning_bid_id,
-            "viewer_id": self.request.user.pk,
-        }
+        context = super().get_serializer_context()
+        auction: Auction | None = getattr(self, "auction", None)  # None outside GET (e.g. OPTIONS)
+        if auction is not None:
+            context.update(
+                minor_units=auction.currency.minor_units,
+                winning_bid_id=auction.winning_bid_id,
+                viewer_id=self.request.user.pk,
+            )
+        return context
 
     @swagger_auto_schema(
         operation_id="auctions_bids_list",

@@ -202,3 +202,33 @@ def test_money_inputs_accepted(client_for, amount, shown):
     )
     assert r.status_code == HTTPStatus.CREATED, r.json()
     assert r.json()["amount"] == shown
+
+
+@pytest.mark.parametrize(
+    "params",
+    ["search=%00", "currency=%00", "country=%ED%A0%80", "category=%FF", "condition=" + "x" * 5000, "search=%C3%A9"],
+)
+def test_odd_query_strings_are_never_500(api_client, params):
+    for name in ("auctions:auction-list", "auctions:item-list"):
+        r = api_client.get(f"{reverse(name)}?{params}")
+        assert r.status_code in (HTTPStatus.OK, HTTPStatus.BAD_REQUEST), r.content[:300]
+
+
+@pytest.mark.parametrize("text", ["\\u0000", "a\\u0000b", "\\ud800"])
+def test_nul_and_lone_surrogates_in_text_are_400(client_for, user, text):
+    body = '{"title": "' + text + '", "condition": "used"}'
+    r = client_for(user).post(reverse("auctions:item-list"), data=body.encode(), content_type="application/json")
+    assert r.status_code == HTTPStatus.BAD_REQUEST
+
+
+@pytest.mark.parametrize("method", ["options", "head"])
+def test_options_and_head_answer(client_for, user, method):
+    auction = AuctionFactory.create()
+    for url in (
+        reverse("auctions:auction-bids", kwargs={"auction_id": auction.pk}),
+        reverse("auctions:auction-list"),
+        reverse("auctions:item-list"),
+        reverse("auctions:me-bids"),
+    ):
+        r = getattr(client_for(user), method)(url)
+        assert r.status_code == HTTPStatus.OK, (url, r.content[:300])
