@@ -3,9 +3,11 @@ the suite): passes at once, a pass killed with SIGKILL, the long-running worker.
 
 import re
 import signal
+import sqlite3
 import subprocess
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -135,3 +137,43 @@ def test_run_workers_stops_on_sigint(worker_db: WorkerDatabase):
     _, rest = worker.communicate(timeout=15)
     assert worker.returncode == 0
     assert "SIGINT received" in rest and "Traceback" not in rest
+
+
+def test_a_bid_holding_the_lock_while_a_pass_runs_keeps_the_auction_open(worker_db: WorkerDatabase):
+    """A soft-close bid is in its transaction (it holds the auction's row lock, or SQLite's
+    write lock) when the end passes and a pass starts; the bid then moves the end and commits.
+    PostgreSQL: the pass skips the locked row. SQLite: the pass waits for the lock, then reads
+    the new end. Either way the auction stays open, and a later pass leaves it alone too."""
+    [auction_id] = worker_db.seed(1, ended_ago=-1.0)
+    time.sleep(1.1)
+    new_end = datetime.now(UTC) + timedelta(seconds=60)
+    if worker_db.url.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        with psycopg.connect(worker_db.url) as bid:
+            bid.execute("SELECT id FROM auctions_auction WHERE id = %s FOR UPDATE", [auction_id])
+            during = worker_db.popen("close_auctions", stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            during_text, _ = during.communicate(timeout=120)  # it does not wait for the lock
+            bid.execute("UPDATE auctions_auction SET end_time = %s WHERE id = %s", [new_end, auction_id])
+    else:
+        lock = sqlite3.connect(worker_db.url.removeprefix("sqlite:///"), isolation_level=None)
+        try:
+            lock.execute("BEGIN IMMEDIATE")
+            during = worker_db.popen("close_auctions", stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            with pytest.raises(subprocess.TimeoutExpired):
+                during.wait(timeout=3)  # it waits for the write lock
+            lock.execute(
+                "UPDATE auctions_auction SET end_time = ? WHERE id = ?",
+                [new_end.strftime("%Y-%m-%d %H:%M:%S.%f"), auction_id],
+            )
+            lock.execute("COMMIT")
+        finally:
+            lock.close()
+        during_text, _ = during.communicate(timeout=120)
+    assert during.returncode == 0
+    assert _settled_by(during_text) == 0
+
+    after = worker_db.popen("close_auctions", stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    after_text, _ = after.communicate(timeout=120)
+    assert _settled_by(after_text) == 0
+    assert worker_db.report()["states"] == {"active": 1}
