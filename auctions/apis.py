@@ -136,9 +136,12 @@ _PROBLEM_TEXT = {
     403: "The token's user may not do this.",
     404: "Not found.",
     409: "Conflicts with the current state.",
+    415: "The body is not JSON (Content-Type: application/json).",
     422: "Idempotency-Key already used with another body.",
     429: "Throttled; see Retry-After.",
 }
+
+_NO_BODY = "Takes no body; a body that is not valid JSON is refused."
 
 
 def problems(*codes: int, **texts: str) -> dict[int, openapi.Response]:
@@ -243,9 +246,17 @@ class ItemInputSerializer(serializers.Serializer):
     )
 
 
-class ItemPatchSerializer(ItemInputSerializer):
+class ItemPatchSerializer(serializers.Serializer):
+    """Every field optional; the rules are those of POST /items."""
+
     class Meta:
         ref_name = "ItemPatch"
+
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+    condition = serializers.CharField(max_length=20, required=False)
+    category = serializers.CharField(max_length=50, required=False, allow_null=True)
+    country = serializers.CharField(max_length=2, required=False, allow_null=True)
 
 
 def _item_or_404(item_id: int) -> Item:
@@ -267,7 +278,7 @@ class ItemListApi(WriteThrottleMixin, generics.ListAPIView):
         operation_id="items_list",
         operation_description="Explore items (public). Newest first unless `ordering` says otherwise.",
         security=PUBLIC,
-        responses={200: ItemOutputSerializer(many=True), **problems(400)},
+        responses={**problems(400, 404, e404="No such page.")},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
@@ -277,7 +288,7 @@ class ItemListApi(WriteThrottleMixin, generics.ListAPIView):
         operation_description="Create an item owned by the caller.",
         security=BEARER,
         request_body=ItemInputSerializer,
-        responses={201: ItemOutputSerializer, **problems(400, 401, 429)},
+        responses={201: ItemOutputSerializer, **problems(400, 401, 415, 429)},
     )
     def post(self, request: Request) -> Response:
         data = _validated(ItemInputSerializer, request)
@@ -299,7 +310,7 @@ class ItemDetailApi(WriteThrottleMixin, APIView):
         operation_description="Owner only; 409 while the item is in an auction that is not cancelled.",
         security=BEARER,
         request_body=ItemPatchSerializer,
-        responses={200: ItemOutputSerializer, **problems(400, 401, 403, 404, 409, 429)},
+        responses={200: ItemOutputSerializer, **problems(400, 401, 403, 404, 409, 415, 429)},
     )
     def patch(self, request: Request, item_id: int) -> Response:
         item = _item_or_404(item_id)
@@ -311,7 +322,7 @@ class ItemDetailApi(WriteThrottleMixin, APIView):
         operation_id="items_delete",
         operation_description="Owner only; 409 while the item is in an auction that is not cancelled.",
         security=BEARER,
-        responses={204: "Deleted.", **problems(401, 403, 404, 409, 429)},
+        responses={204: "Deleted.", **problems(400, 401, 403, 404, 409, 415, 429, e400=_NO_BODY)},
     )
     def delete(self, request: Request, item_id: int) -> Response:
         services.item_delete(item=_item_or_404(item_id), user=cast(User, request.user))
@@ -437,17 +448,19 @@ class AuctionInputSerializer(serializers.Serializer):
 
 
 class AuctionPatchSerializer(serializers.Serializer):
+    """Every field optional; the result must pass the rules of POST /auctions."""
+
     class Meta:
         ref_name = "AuctionPatch"
 
-    currency = serializers.CharField(max_length=3)
-    starting_price = MoneyField()
-    reserve_price = MoneyField(allow_null=True)
-    buy_now_price = MoneyField(allow_null=True)
-    start_time = serializers.DateTimeField(allow_null=True)
-    end_time = serializers.DateTimeField()
-    international_delivery = serializers.BooleanField()
-    extension_seconds = serializers.IntegerField(min_value=0, max_value=3600)
+    currency = serializers.CharField(max_length=3, required=False)
+    starting_price = MoneyField(required=False)
+    reserve_price = MoneyField(required=False, allow_null=True)
+    buy_now_price = MoneyField(required=False, allow_null=True)
+    start_time = serializers.DateTimeField(required=False, allow_null=True)
+    end_time = serializers.DateTimeField(required=False)
+    international_delivery = serializers.BooleanField(required=False)
+    extension_seconds = serializers.IntegerField(required=False, min_value=0, max_value=3600)
 
 
 def _auction_body(auction_id: int) -> dict[str, Any]:
@@ -472,7 +485,7 @@ class AuctionListApi(WriteThrottleMixin, generics.ListAPIView):
             "`status` filters by the public status at request time."
         ),
         security=PUBLIC,
-        responses={200: AuctionOutputSerializer(many=True), **problems(400)},
+        responses={**problems(400, 404, e404="No such page.")},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
@@ -487,7 +500,7 @@ class AuctionListApi(WriteThrottleMixin, generics.ListAPIView):
         security=BEARER,
         manual_parameters=[IDEMPOTENCY_HEADER],
         request_body=AuctionInputSerializer,
-        responses={201: AuctionOutputSerializer, **problems(400, 401, 403, 409, 422, 429)},
+        responses={201: AuctionOutputSerializer, **problems(400, 401, 403, 409, 415, 422, 429)},
     )
     def post(self, request: Request) -> Response:
         def create() -> tuple[int, Any]:
@@ -517,7 +530,7 @@ class AuctionDetailApi(WriteThrottleMixin, APIView):
         operation_description="Seller only, before the first bid, while not ended; validated like a new auction.",
         security=BEARER,
         request_body=AuctionPatchSerializer,
-        responses={200: AuctionOutputSerializer, **problems(400, 401, 403, 404, 409, 429)},
+        responses={200: AuctionOutputSerializer, **problems(400, 401, 403, 404, 409, 415, 429)},
     )
     def patch(self, request: Request, auction_id: int) -> Response:
         data = _validated(AuctionPatchSerializer, request, partial=True)
@@ -531,7 +544,7 @@ class AuctionCancelApi(WriteThrottleMixin, APIView):
         operation_description="Seller only, before the first bid (else 409). The status becomes `cancelled`.",
         security=BEARER,
         request_body=no_body,
-        responses={200: AuctionOutputSerializer, **problems(401, 403, 404, 409, 429)},
+        responses={200: AuctionOutputSerializer, **problems(400, 401, 403, 404, 409, 415, 429, e400=_NO_BODY)},
     )
     def post(self, request: Request, auction_id: int) -> Response:
         auction = services.auction_cancel(auction_id=auction_id, user=cast(User, request.user))
@@ -622,7 +635,7 @@ class AuctionBidListApi(WriteThrottleMixin, generics.ListAPIView):
             "`max_amount` appears only on the caller's own bids (send a token to see yours)."
         ),
         security=PUBLIC,
-        responses={200: AuctionBidSerializer(many=True), **problems(404)},
+        responses={**problems(404)},
     )
     def get(self, request: Request, auction_id: int) -> Response:
         self.auction = _auction_or_404(auction_id)
@@ -642,7 +655,7 @@ class AuctionBidListApi(WriteThrottleMixin, generics.ListAPIView):
         security=BEARER,
         manual_parameters=[IDEMPOTENCY_HEADER],
         request_body=BidInputSerializer,
-        responses={201: BidPlacementSerializer, **problems(400, 401, 403, 404, 409, 422, 429)},
+        responses={201: BidPlacementSerializer, **problems(400, 401, 403, 404, 409, 415, 422, 429)},
     )
     def post(self, request: Request, auction_id: int) -> Response:
         def place() -> tuple[int, Any]:
@@ -665,7 +678,7 @@ class AuctionBuyNowApi(WriteThrottleMixin, APIView):
         ),
         security=BEARER,
         request_body=no_body,
-        responses={201: BidPlacementSerializer, **problems(401, 403, 404, 409, 429)},
+        responses={201: BidPlacementSerializer, **problems(400, 401, 403, 404, 409, 415, 429, e400=_NO_BODY)},
     )
     def post(self, request: Request, auction_id: int) -> Response:
         placement = services.auction_buy_now(auction_id=auction_id, buyer=cast(User, request.user))
@@ -717,7 +730,7 @@ class MeItemListApi(generics.ListAPIView):
         operation_id="me_items_list",
         operation_description="The caller's items, newest first (same filters as GET /items).",
         security=BEARER,
-        responses={200: ItemOutputSerializer(many=True), **problems(400, 401)},
+        responses={**problems(400, 401, 404, e404="No such page.")},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
@@ -736,7 +749,7 @@ class MeAuctionListApi(generics.ListAPIView):
         operation_id="me_auctions_list",
         operation_description="The auctions the caller sells, in every status (same filters as GET /auctions).",
         security=BEARER,
-        responses={200: AuctionOutputSerializer(many=True), **problems(400, 401)},
+        responses={**problems(400, 401, 404, e404="No such page.")},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
@@ -777,7 +790,7 @@ class MeBidListApi(generics.ListAPIView):
             "workers settle an ended auction) | won | lost (settled). `?state=` keeps the bids in that state."
         ),
         security=BEARER,
-        responses={200: MyBidSerializer(many=True), **problems(400, 401)},
+        responses={**problems(400, 401, 404, e404="No such page.")},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
