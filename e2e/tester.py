@@ -69,7 +69,6 @@ class Tester:
     passed: int = 0
     failed: int = 0
     clock_skew: timedelta = timedelta(0)
-    currency: dict[str, Any] | None = None
     http: requests.Session = field(default_factory=requests.Session)
 
     # --- reporting ---------------------------------------------------------------------
@@ -213,6 +212,8 @@ class Tester:
             self.check("the deployment keeps answering", False, str(exc))
         except Abort as exc:
             self.note(f"stopped: a step the rest depends on failed ({exc})")
+        except Exception as exc:  # an answer of a shape the walk cannot follow: a failure, not a crash
+            self.check("the answers have the documented shape", False, f"{type(exc).__name__}: {exc}")
         self.summary()
         return 0 if self.failed == 0 else EXIT_FAILED
 
@@ -228,14 +229,13 @@ class Tester:
         if response.status_code != 401 or not response.headers.get("Content-Type", "").startswith(PROBLEM_JSON):
             raise Unreachable(f"{self.auth}/account is not the Authorization API: {self.describe(response)}")
         self.check("both APIs answer (metadata/currencies 200, account without a token 401 problem)", True)
-        self.currency = next((c for c in body["results"] if c.get("code") == "EUR"), None)
-        self.require(
-            "metadata/currencies lists EUR with 2 minor units",
-            bool(self.currency and self.currency.get("minor_units") == 2),
-            str(self.currency),
-        )
 
     def walk(self) -> None:
+        currencies = self.body(self.call("GET", f"{self.api}/metadata/currencies", params={"page_size": 100}))
+        eur = next((row for row in currencies["results"] if row.get("code") == "EUR"), None)
+        self.require(
+            "metadata/currencies lists EUR with 2 minor units", bool(eur and eur.get("minor_units") == 2), str(eur)
+        )
         a, b, c = self.accounts()
         self.refuse_without_token(a)
         sections: Iterable[Callable[[], None]] = (
@@ -249,6 +249,8 @@ class Tester:
                 section()
             except Abort as exc:
                 self.note(f"skipped the rest of this part: {exc}")
+            except (KeyError, TypeError, AttributeError, ValueError) as exc:
+                self.check("the answers have the documented shape", False, f"{type(exc).__name__}: {exc}")
 
     # --- accounts and tokens -------------------------------------------------------------
 
