@@ -146,3 +146,15 @@ def test_authorize_then_try_get_me_items(page: Page, server: LiveServer, access_
     expect(status).to_have_text("200")
     body = operation.locator(".live-responses-table .response-col_description pre").first
     expect(body).to_contain_text('"results"')
+
+
+def test_redoc_renders_the_operations(page: Page, server: LiveServer) -> None:
+    response = page.goto(f"{server.url}/api/v1/redoc", wait_until="domcontentloaded")
+    assert response is not None and response.status == 200
+    try:
+        expect(page.locator("[data-section-id^='operation/']").first).to_be_attached()
+    except AssertionError as exc:
+        raise AssertionError(
+            f"ReDoc rendered no operation; what the browser saw: {page.problems[:8]}"  # type: ignore[attr-defined]
+        ) from exc
+    expect(page.get_by_text("/me/items").first).to_be_attached()
