@@ -435,6 +435,12 @@ class Tester:
 
         response = self.bid(a, pid, "10.00")
         self.expect("seller bids on own auction -> 403 problem", response, 403, problem=True)
+        response = self.bid(b, pid, "10.001")
+        self.expect("a bid with more decimals than EUR allows -> 400 problem", response, 400, problem=True)
+        response = self.bid(b, pid, "30.00", "20.00")
+        self.expect("a bid with max_amount below amount -> 400 problem", response, 400, problem=True)
+        response = self.call("GET", f"{self.api}/auctions/0")
+        self.expect("GET an auction that does not exist -> 404 problem", response, 404, problem=True)
 
         # SPEC issue-4 scenario: B's ceiling 50.00 against C's bids.
         self.expect_bid(
@@ -665,8 +671,10 @@ class Tester:
     def cancel(self, a: User, b: User) -> None:
         auction = self.create_auction(a, "cancel", seconds=3600)
         xid = auction["id"]
-        response = self.call("POST", f"{self.api}/auctions/{xid}/cancel", user=b)
-        self.expect("someone else cancels the auction -> 403 problem", response, 403, problem=True)
+        response = self.call("POST", f"{self.api}/auctions/{xid}/cancel/", user=b)
+        self.expect(
+            "someone else cancels the auction (path with a trailing slash) -> 403 problem", response, 403, problem=True
+        )
         response = self.call("POST", f"{self.api}/auctions/{xid}/cancel", user=a)
         self.expect("seller cancels before any bid -> 200/204", response, 200, 204)
         current = self.auction(xid)
