@@ -86,6 +86,10 @@ def _settle_batch(
 ) -> set[int] | None:
     """Lock and settle up to `batch_size` due auctions in one transaction. Returns the ids it
     left alone (not to be looked at again in this pass), or None when nothing is due."""
+    # A read first: a pass that finds nothing due takes no write lock (SQLite has only one).
+    due = Auction.objects.due().exclude(id__in=sorted(exclude)) if exclude else Auction.objects.due()
+    if not due.exists():
+        return None
     with transaction.atomic():
         # Taken after BEGIN: on SQLite the write lock is already held, on PostgreSQL the rows
         # are locked by the query below, which re-checks `end_time <= now` on the row version
@@ -261,7 +265,7 @@ def _notification(auction: Auction, kind: str, recipient: User, *, subject: str,
         kind=kind,
         recipient_id=recipient.id,
         to_email=recipient.email,
-        subject=subject[:255],
+        subject=" ".join(subject.split())[:255],  # an item title may hold a line break
         body=body,
     )
 
@@ -288,6 +292,10 @@ def notifications_send(*, batch_size: int = SEND_BATCH_SIZE, should_stop: Should
 
 def _claim_notifications(*, batch_size: int) -> list[Notification]:
     token = secrets.token_hex(16)
+    if not Notification.objects.filter(
+        sent_at__isnull=True, claimed_at__isnull=True, not_before__lte=timezone.now()
+    ).exists():
+        return []
     with transaction.atomic():
         now = timezone.now()
         pending = Notification.objects.filter(sent_at__isnull=True, claimed_at__isnull=True, not_before__lte=now)

@@ -200,3 +200,14 @@ def test_an_auction_whose_leader_has_no_bid_is_left_for_a_person(api_client, cap
     assert summary.skipped == [broken.pk] and summary.unsold == [fine.pk]
     assert _read(api_client, broken)["status"] == "closed"
     assert f"auction #{broken.pk} has a leader but no bid" in caplog.text
+
+
+def test_a_title_with_a_line_break_still_makes_a_valid_subject(api_client):
+    auction = AuctionFactory.create(item__title="Brass lamp\r\nBcc: everyone@example.com")
+    _end_now(auction)
+
+    _settle()
+
+    [to_seller] = mail.outbox
+    assert to_seller.subject == f"Auction #{auction.pk} ended unsold: Brass lamp Bcc: everyone@example.com"
+    assert to_seller.bcc == [] and to_seller.to == [auction.seller.email]
