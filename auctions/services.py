@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from auctioneer.problems import (
+    ApplicationError,
     ConflictError,
     ForbiddenError,
     InvalidInputError,
@@ -492,7 +493,10 @@ def idempotent_call(
             IdempotencyRecord.objects.create(
                 user=user, key=key, fingerprint=fingerprint, status_code=status_code, response_body=body
             )
-    except IntegrityError:
+    except (IntegrityError, ApplicationError):
+        # A concurrent request with the same key may have won meanwhile: our insert hit the
+        # unique constraint, or our action was refused because theirs changed the state (a
+        # bid that no longer reaches the minimum). Either way the first answer is the answer.
         record = IdempotencyRecord.objects.filter(user=user, key=key).first()
         if record is None:
             raise

@@ -6,6 +6,7 @@ import json
 import random
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from http import HTTPStatus
@@ -14,13 +15,14 @@ from typing import Any
 import pytest
 import requests
 
+from auctioneer.testing import LiveServer, live_server
 from auctions.bidding import ProxyState, minimum_bid, proxy_apply
 
 pytestmark = pytest.mark.live
 
 BIDDERS = 16
-BIDS_PER_BIDDER = 25
-OPEN_SECONDS = 6  # the auction ends while the bidders are still bidding
+BIDS_PER_BIDDER = 60
+OPEN_SECONDS = 10  # the auction ends while the bidders are still bidding
 
 SETUP = """
 import json
@@ -42,12 +44,17 @@ for n in range(%(bidders)d):
         expires=timezone.now() + timedelta(hours=1), scope="read write",
     )
     tokens.append({"user_id": user.pk, "token": token.token})
+calm = Auction.objects.create(
+    item=Item.objects.create(owner=seller, title="Calm", condition_id="used"), seller=seller,
+    currency=Currency.objects.get(code="EUR"), starting_price=Decimal("1.00"), current_price=Decimal("1.00"),
+    start_time=timezone.now(), end_time=timezone.now() + timedelta(hours=1),
+)
 now = timezone.now()
 auction = Auction.objects.create(
     item=item, seller=seller, currency=Currency.objects.get(code="EUR"), starting_price=Decimal("1.00"),
     current_price=Decimal("1.00"), start_time=now, end_time=now + timedelta(seconds=%(open)d),
 )
-print(json.dumps({"auction": auction.pk, "tokens": tokens}))
+print(json.dumps({"auction": auction.pk, "calm": calm.pk, "tokens": tokens}))
 """
 
 DUMP = """
@@ -67,7 +74,13 @@ print(json.dumps({
 
 
 def _bidder(
-    url: str, token: str, seed: int, accepted: list[dict[str, Any]], ended: list[str], errors: list[str]
+    url: str,
+    token: str,
+    seed: int,
+    accepted: list[dict[str, Any]],
+    ended: list[str],
+    errors: list[str],
+    attempts: list[int],
 ) -> None:
     rng = random.Random(seed)
     session = requests.Session()
@@ -83,6 +96,7 @@ def _bidder(
             body["max_amount"] = f"{amount + Decimal(rng.randrange(0, 500)) / 100:.2f}"
         response = session.post(url, json=body, timeout=30)
         answer = response.json()
+        attempts.append(response.status_code)
         if response.status_code == HTTPStatus.CREATED:
             accepted.append({**answer, "sent_amount": body["amount"]})
             minimum = Decimal(answer["minimum_bid"])
@@ -102,14 +116,21 @@ def _shell(live, script: str) -> Any:
     return json.loads(live.manage("shell", "-c", script).stdout.strip().splitlines()[-1])
 
 
-def test_parallel_bidders_over_http_keep_every_invariant(live):
-    setup = _shell(live, SETUP % {"open": OPEN_SECONDS, "bidders": BIDDERS})
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[LiveServer, dict[str, Any]]]:
+    with live_server() as live:
+        yield live, _shell(live, SETUP % {"open": OPEN_SECONDS, "bidders": BIDDERS})
+
+
+def test_parallel_bidders_over_http_keep_every_invariant(server):
+    live, setup = server
     url = f"{live.url}/api/v1/auctions/{setup['auction']}/bids"
     accepted: list[dict[str, Any]] = []
     ended: list[str] = []
     errors: list[str] = []
+    attempts: list[int] = []
     threads = [
-        threading.Thread(target=_bidder, args=(url, entry["token"], n, accepted, ended, errors))
+        threading.Thread(target=_bidder, args=(url, entry["token"], n, accepted, ended, errors, attempts))
         for n, entry in enumerate(setup["tokens"])
     ]
     for thread in threads:
@@ -119,7 +140,7 @@ def test_parallel_bidders_over_http_keep_every_invariant(live):
     assert not any(thread.is_alive() for thread in threads)
     assert not errors, errors
     assert len(accepted) >= BIDDERS, "too few bids were accepted to test anything"
-    print(f"{len(accepted)} bids accepted; {len(ended)} bidders stopped by the end")
+    print(f"{len(attempts)} bids sent, {len(accepted)} accepted; {len(ended)} bidders stopped by the end")
     assert ended and set(ended) == {"closed"}, "the auction should end while bidders are still bidding"
 
     stored = _shell(live, DUMP % {"auction": setup["auction"]})
@@ -163,3 +184,30 @@ def test_parallel_bidders_over_http_keep_every_invariant(live):
     # nothing at or after the end
     end_time = datetime.fromisoformat(stored["end_time"])
     assert all(datetime.fromisoformat(row["placed_at"]) < end_time for row in stored["rows"])
+
+
+def test_parallel_retries_with_one_idempotency_key_store_one_bid(server):
+    live, setup = server
+    url = f"{live.url}/api/v1/auctions/{setup['calm']}/bids"
+    headers = {"Authorization": f"Bearer {setup['tokens'][0]['token']}", "Idempotency-Key": "retry-1"}
+    answers: list[tuple[int, Any]] = []
+    start = threading.Barrier(8)
+
+    def post() -> None:
+        start.wait(timeout=30)
+        response = requests.post(url, json={"amount": "1.00"}, headers=headers, timeout=30)
+        answers.append((response.status_code, response.json()))
+
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert [status for status, _ in answers] == [HTTPStatus.CREATED] * 8, answers
+    assert all(body == answers[0][1] for _, body in answers)
+    stored = _shell(live, DUMP % {"auction": setup["calm"]})
+    assert [row["id"] for row in stored["rows"]] == [answers[0][1]["id"]]
+
+    other = requests.post(url, json={"amount": "9.00"}, headers=headers, timeout=30)
+    assert other.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert other.headers["Content-Type"] == "application/problem+json"
