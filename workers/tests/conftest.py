@@ -35,8 +35,8 @@ class WorkerDatabase:
             capture_output=True,
             text=True,
             timeout=300,
-            check=True,
         )
+        assert done.returncode == 0, done.stderr
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     def seed(self, count: int, **options: Any) -> list[int]:
@@ -70,14 +70,15 @@ def worker_db() -> Iterator[WorkerDatabase]:
             EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
             PYTHONUNBUFFERED="1",
         )
-        subprocess.run(
+        migrated = subprocess.run(
             [sys.executable, "manage.py", "migrate", "--noinput"],
             cwd=BASE_DIR,
             env=env,
-            check=True,
             capture_output=True,
+            text=True,
             timeout=300,
         )
+        assert migrated.returncode == 0, migrated.stderr
         yield WorkerDatabase(url, env)
 
 
