@@ -91,3 +91,20 @@ def test_me_bids_states(client_for):
     assert set(row["auction"]) == {"id", "title", "currency", "current_price", "status", "end_time"}
     assert row["auction"]["id"] == unsold.pk and row["state"] == "lost" and row["auction"]["status"] == "unsold"
     assert mine.get(reverse("auctions:me-bids"), {"state": "winning"}).status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_bid_lists_are_a_fixed_number_of_queries(client_for, django_assert_max_num_queries):
+    me = UserFactory.create()
+    mine = client_for(me)
+    auctions = AuctionFactory.create_batch(6)
+    for auction in auctions:
+        _bid(mine, auction, "10.00", max_amount="20.00")
+        _bid(client_for(UserFactory.create()), auction, "15.00")
+    _settle(auctions[0], won=True)
+    # token, count, page (+ the auction for the bid history)
+    with django_assert_max_num_queries(4):
+        rows = mine.get(reverse("auctions:me-bids"), {"page_size": 100}).json()["results"]
+    assert len(rows) == 12
+    with django_assert_max_num_queries(4):
+        history = mine.get(reverse("auctions:auction-bids", kwargs={"auction_id": auctions[0].pk})).json()
+    assert history["count"] == 3
