@@ -1,4 +1,8 @@
+from django_filters import filters
+from drf_yasg import openapi
 from drf_yasg.generators import EndpointEnumerator, OpenAPISchemaGenerator
+from drf_yasg.inspectors import FieldInspector, NotHandled, ReferencingSerializerInspector
+from rest_framework import serializers
 
 from auctioneer.problems import PROBLEM_CONTENT_TYPE
 
@@ -10,16 +14,145 @@ class _Enumerator(EndpointEnumerator):
         return str(super().get_path_from_regex(path_regex.replace("/?$", "$")))
 
 
+_DECIMAL_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,4})?$"
+
+
+def _describe_filter(parameter: dict, spec: filters.Filter | None) -> None:
+    """A django-filter query parameter with its real type (drf-yasg calls them all strings):
+    ids are integers, prices decimals, times date-times, choices enums."""
+    if spec is None:
+        return
+    parameter["allowEmptyValue"] = True  # `?min_price=` means "no filter" to django-filter
+    if isinstance(spec, filters.NumberFilter):
+        if spec.extra.get("decimal_places") == 0:
+            parameter.update(type="integer", minimum=spec.extra.get("min_value", 0))
+            if "max_digits" in spec.extra:
+                parameter["maximum"] = 10 ** spec.extra["max_digits"] - 1
+        else:
+            parameter.update(type="string", format="decimal", pattern=_DECIMAL_PATTERN)
+    elif isinstance(spec, filters.IsoDateTimeFilter):
+        parameter["format"] = "date-time"
+    elif isinstance(spec, (filters.ChoiceFilter, filters.OrderingFilter)):
+        parameter["enum"] = [value for value, _label in spec.extra["choices"]]
+    elif isinstance(spec, filters.CharFilter) and "max_length" in spec.extra:
+        parameter["maxLength"] = spec.extra["max_length"]
+
+
+class _NullableNestedInspector(FieldInspector):
+    """A nested serializer with allow_null (`leading_bidder`, ...) is a reference that may be
+    null; drf-yasg drops the `x-nullable` of a bare $ref, so wrap it."""
+
+    def field_to_swagger_object(self, field, swagger_object_type, use_references, **kwargs):
+        if not (isinstance(field, serializers.Serializer) and field.allow_null and use_references):
+            return NotHandled
+        others = [inspector for inspector in self.field_inspectors if inspector is not type(self)]
+        inner = ReferencingSerializerInspector(
+            self.view, self.path, self.method, self.components, self.request, others
+        ).field_to_swagger_object(field, swagger_object_type, use_references, **kwargs)
+        if not isinstance(inner, openapi.SchemaRef):
+            return inner
+        return openapi.Schema(type=openapi.TYPE_OBJECT, all_of=[inner], x_nullable=True)
+
+
 class SchemaGenerator(OpenAPISchemaGenerator):
     endpoint_enumerator_class = _Enumerator
+
+    def get_overrides(self, view, method):
+        overrides = dict(super().get_overrides(view, method))
+        overrides["field_inspectors"] = [_NullableNestedInspector, *overrides.get("field_inspectors", [])]
+        return overrides
+
+    def get_operation(self, view, path, prefix, method, components, request):
+        operation = super().get_operation(view, path, prefix, method, components, request)
+        # A view that authenticates nobody (metadata, register, token) is public: without an
+        # empty `security` it would inherit the global Bearer requirement.
+        if operation is not None and not getattr(view, "authentication_classes", True) and "security" not in operation:
+            operation["security"] = []
+        filterset = getattr(view, "filterset_class", None)
+        if operation is not None and filterset is not None:
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query":
+                    _describe_filter(parameter, filterset.base_filters.get(parameter["name"]))
+        return operation
 
     def get_schema(self, request=None, public=False):
         schema = super().get_schema(request, public)
         # Every error is RFC 9457 problem details (auctioneer.problems): say so, so that a
         # client (or a schema fuzzer) knows `application/problem+json` is one of the answers.
         schema["produces"] = [*schema.get("produces", ["application/json"]), PROBLEM_CONTENT_TYPE]
+        definitions = schema.get("definitions", {})
+        inputs = _referenced_from_bodies(schema, definitions)
+        for name, definition in definitions.items():
+            _drop_output_only_constraints(definition, everywhere=name not in inputs)
         for path in schema["paths"].values():
-            for operation in path.values():
-                if isinstance(operation, dict) and "produces" in operation:
+            for method, operation in path.items():
+                if not isinstance(operation, dict) or method == "parameters":
+                    continue
+                if "produces" in operation:
                     operation["produces"] = [*operation["produces"], PROBLEM_CONTENT_TYPE]
+                _describe_body(method, operation, definitions)
+                _describe_pagination(operation, definitions)
         return schema
+
+
+def _referenced_from_bodies(schema: dict, definitions: dict) -> set[str]:
+    """Names of the definitions a request body uses, directly or nested."""
+    found: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/definitions/") and (name := ref.split("/")[-1]) not in found:
+                found.add(name)
+                walk(definitions.get(name, {}))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for path in schema["paths"].values():
+        for operation in path.values():
+            if isinstance(operation, dict):
+                walk([p for p in operation.get("parameters", []) if p.get("in") == "body"])
+    return found
+
+
+def _drop_output_only_constraints(definition: dict, *, everywhere: bool) -> None:
+    """drf-yasg copies input rules (`minLength: 1` of a non-blank CharField) onto fields that
+    are only ever sent, never validated: an empty `city` or `description` is a valid answer.
+    `everywhere` for definitions no request body uses; else only on read-only fields."""
+    for prop in definition.get("properties", {}).values():
+        if everywhere or prop.get("readOnly"):
+            prop.pop("minLength", None)
+        _drop_output_only_constraints(prop, everywhere=everywhere)
+    if isinstance(definition.get("items"), dict):
+        _drop_output_only_constraints(definition["items"], everywhere=everywhere)
+
+
+def _describe_body(method: str, operation: dict, definitions: dict) -> None:
+    """A body whose every field is optional (and any PATCH body) may be left out."""
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") != "body":
+            continue
+        body = parameter.get("schema", {})
+        ref = body.get("$ref", "")
+        if ref.startswith("#/definitions/"):
+            body = definitions.get(ref.split("/")[-1], {})
+        if method == "patch" or not body.get("required"):
+            parameter["required"] = False
+
+
+def _describe_pagination(operation: dict, definitions: dict) -> None:
+    """Paginated lists (auctioneer.pagination): page ≥ 1 (past the last page is 404), page_size
+    ≥ 1 (capped at the maximum), and a bad value is a 400 problem."""
+    parameters = {p["name"]: p for p in operation.get("parameters", []) if p.get("in") == "query"}
+    if "page" not in parameters:
+        return
+    parameters["page"]["minimum"] = 1
+    if "page_size" in parameters:
+        parameters["page_size"]["minimum"] = 1
+    problem = {"$ref": "#/definitions/Problem"} if "Problem" in definitions else {"type": "object"}
+    responses = operation.setdefault("responses", {})
+    responses.setdefault("400", {"description": "Invalid query parameters (problem details).", "schema": problem})
+    responses.setdefault("404", {"description": "No such page (problem details).", "schema": problem})

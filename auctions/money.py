@@ -108,7 +108,12 @@ class MoneyField(serializers.Field):
         super().__init__(**kwargs)
 
     class Meta:
-        swagger_schema_fields = {"type": "string", "format": "decimal", "example": "1500.00"}
+        swagger_schema_fields = {
+            "type": "string",
+            "format": "decimal",
+            "pattern": r"^[0-9]{1,13}(\.[0-9]{1,4})?$",  # parse_money: plain digits, one point
+            "example": "1500.00",
+        }
 
     def to_internal_value(self, data: Any) -> Decimal:
         try:
