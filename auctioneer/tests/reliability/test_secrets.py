@@ -5,6 +5,7 @@ import math
 import re
 import subprocess
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parents[3]
@@ -30,9 +31,16 @@ def _entropy(value: str) -> float:
     return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
 
 
+def _char_class(char: str) -> str:
+    return "l" if char.islower() else "u" if char.isupper() else "d" if char.isdigit() else "o"
+
+
 def _looks_random(value: str) -> bool:
-    classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]"))
-    return classes >= 2 and _entropy(value) >= 3.5 and not HARMLESS.search(value)
+    """Mixed classes, high entropy, and many class changes: `Zq8pL2xV9` is random,
+    `oauth2_provider:token` (a name made of words) is not."""
+    classes = {_char_class(c) for c in value} - {"o"}
+    changes = sum(_char_class(a) != _char_class(b) for a, b in pairwise(value))
+    return len(classes) >= 2 and changes >= 6 and _entropy(value) >= 3.5 and not HARMLESS.search(value)
 
 
 def find_secrets(text: str, local_values: list[str]) -> list[str]:
@@ -70,6 +78,8 @@ def test_the_scanner_recognises_secrets():
     assert find_secrets("x = 's3cr3t-value'", ["s3cr3t-value"]) == ["a value from the local .env"]
     assert find_secrets('SECRET_KEY = "local-only-insecure-key-not-for-production"', []) == []
     assert find_secrets('password = "correct-horse-battery-staple"', []) == []
+    assert find_secrets('url_names = {"token": "oauth2_provider:token"}', []) == []
+    assert find_secrets('SECRET_KEY = "a3f9c2e87b1d' + '04f6a9e2c5b8d7f1a0e3"', []) == ["assignment of a3f9c2…"]
 
 
 def test_env_file_is_ignored_by_git():
