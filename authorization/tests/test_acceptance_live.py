@@ -4,6 +4,7 @@ transport modes: in-process (the default) and HTTP to the server's own `/o/` (OA
 
 import secrets
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 
 import pytest
@@ -111,3 +112,15 @@ def test_thirty_wrong_passwords_meet_a_429_before_the_end(server):
     throttled = responses[statuses.index(429)]
     assert is_problem(throttled, 429)
     assert int(throttled.headers["Retry-After"]) > 0
+
+
+def test_the_same_registration_sent_at_once_creates_one_account(server):
+    body = {"username": "gil", "email": "gil@example.com", "password": "Pw-" + secrets.token_urlsafe(12)}
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(lambda _: post(server, "/api/auth/register", body), range(6)))
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201, 409, 409, 409, 409, 409], [r.text for r in responses]
+    assert all(is_problem(r, 409) for r in responses if r.status_code == 409)
+    assert post(server, "/api/auth/token", body).status_code == HTTPStatus.OK
