@@ -134,7 +134,8 @@ run `make bench` again. How the harness works and how to read the figures: see t
 ## Settings
 - `{s["django_settings"]}`; gunicorn sync workers: {s["gunicorn_workers"]}, threads: {s["gunicorn_threads"]}.
 - Throttles: {s["throttles"]}. Throttle cache: {", ".join(s["caches"])} (the first runs every scenario; the
-  others repeat noop and the bidding scenarios).
+  others repeat the bidding scenarios, the only ones that write to the throttle cache; their ratio uses
+  the first server's noop).
 - Data: {plan["browse_auctions"]:,} auctions with {plan["browse_bids"]:,} bids for browse_list/auction_detail
   ({plan["detail_auctions"]} auctions with {plan["detail_bids"]:,} bids each for auction_detail);
   {plan["spread_auctions"]:,} open auctions for spread_bids; settle_batch {plan["settle_batch"]:,} auctions,

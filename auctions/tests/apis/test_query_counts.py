@@ -1,0 +1,99 @@
+"""The hot paths of `make bench` take a small, fixed number of queries: the count does not
+grow with the page size, the number of bids, or the number of filters (issue 7). Timings are
+measured by `make bench`; the tests pin the query counts, which do not depend on the machine."""
+
+from decimal import Decimal
+from http import HTTPStatus
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from auctions.tests.factories import AuctionFactory, BidFactory
+from authorization.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+# Token lookup (1); the auction row, locked (1); the bid rows (1); the auction's new state (1);
+# SQLite's BEGIN/COMMIT or PostgreSQL's transaction statements around them.
+BID_QUERIES = 8
+BROWSE = {"status": "open", "ordering": "end_time", "page_size": 50}
+
+
+def _bid(client, auction, amount: str):
+    return client.post(
+        reverse("auctions:auction-bids", kwargs={"auction_id": auction.pk}), {"amount": amount}, format="json"
+    )
+
+
+def _queries_of(call) -> tuple[int, object]:
+    with CaptureQueriesContext(connection) as captured:
+        result = call()
+    return len(captured.captured_queries), result
+
+
+def test_a_bid_takes_the_same_few_queries_on_the_first_and_the_fiftieth_bid(client_for, django_assert_max_num_queries):
+    auction = AuctionFactory.create()
+    alice, bob = client_for(UserFactory.create()), client_for(UserFactory.create())
+    with django_assert_max_num_queries(BID_QUERIES):
+        first = _bid(alice, auction, "10.00")
+    assert first.status_code == HTTPStatus.CREATED, first.content
+    price = Decimal(first.json()["minimum_bid"])
+    for i in range(48):
+        response = _bid(bob if i % 2 == 0 else alice, auction, str(price))
+        assert response.status_code == HTTPStatus.CREATED, response.content
+        price = Decimal(response.json()["minimum_bid"])
+    early, _ = _queries_of(lambda: _bid(bob, auction, "1000.00"))
+    with django_assert_max_num_queries(early):
+        late = _bid(alice, auction, "2000.00")
+    assert late.status_code == HTTPStatus.CREATED
+    assert late.json()["leading"] is True
+
+
+def test_a_refused_bid_costs_no_more_than_an_accepted_one(client_for, django_assert_max_num_queries):
+    auction = AuctionFactory.create()
+    bidder = client_for(UserFactory.create())
+    assert _bid(bidder, auction, "10.00").status_code == HTTPStatus.CREATED
+    with django_assert_max_num_queries(BID_QUERIES):
+        too_low = _bid(client_for(UserFactory.create()), auction, "10.00")
+    assert too_low.status_code == HTTPStatus.CONFLICT
+    assert too_low.json()["minimum_bid"] == "10.50"
+
+
+def test_the_browse_page_is_two_queries_whatever_the_page_size_and_filters(api_client, django_assert_max_num_queries):
+    for auction in AuctionFactory.create_batch(60):
+        BidFactory.create(auction=auction)
+    for extra in ({}, {"currency": "EUR"}, {"category": "collectibles", "condition": "used", "min_price": "1"}):
+        with django_assert_max_num_queries(2):  # the count and the page, everything joined
+            response = api_client.get(reverse("auctions:auction-list"), {**BROWSE, **extra})
+        assert response.status_code == HTTPStatus.OK
+        assert response.json()["count"] == 60
+        assert len(response.json()["results"]) == 50
+
+
+def test_an_auction_with_many_bids_reads_in_one_query(api_client, django_assert_max_num_queries):
+    auction = AuctionFactory.create()
+    BidFactory.create_batch(200, auction=auction)
+    with django_assert_max_num_queries(1):
+        response = api_client.get(reverse("auctions:auction-detail", kwargs={"auction_id": auction.pk}))
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["id"] == auction.pk
+
+
+def test_the_bid_history_page_is_fixed_whatever_its_size(api_client, django_assert_max_num_queries):
+    auction = AuctionFactory.create()
+    BidFactory.create_batch(150, auction=auction)
+    url = reverse("auctions:auction-bids", kwargs={"auction_id": auction.pk})
+    small, _ = _queries_of(lambda: api_client.get(url, {"page_size": 2}))
+    with django_assert_max_num_queries(small):
+        response = api_client.get(url, {"page_size": 100})
+    assert len(response.json()["results"]) == 100
+    assert small <= 3  # the auction, the count, the page
+
+
+def test_ping_is_one_query(client_for, django_assert_max_num_queries):
+    client = client_for(UserFactory.create())
+    with django_assert_max_num_queries(1):  # the token with its user: the noop baseline of make bench
+        response = client.get(reverse("auctions:ping"))
+    assert response.status_code == HTTPStatus.OK
