@@ -1,7 +1,7 @@
 """Bench data, written with bulk SQL (COPY on PostgreSQL, executemany in one transaction on
 SQLite) — never the ORM row by row — so 100,000 auctions and 1,000,000 bids fit the time box.
 
-    python -m bench.data <command> '<json args>'   (prints a JSON result)
+    python -m bench.data <command> ['<json args>']   (prints a JSON result; args on stdin if not given)
 
 Runs with the server's environment (DATABASE_URL, settings). Commands:
   base          users (+ tokens made directly as AccessToken rows), the bidding auctions
@@ -327,4 +327,5 @@ COMMANDS: dict[str, Callable[..., Any]] = {
 }
 
 if __name__ == "__main__":
-    print(json.dumps(COMMANDS[sys.argv[1]](**json.loads(sys.argv[2]))))
+    arguments = json.loads(sys.argv[2] if len(sys.argv) > 2 else sys.stdin.read())
+    print(json.dumps(COMMANDS[sys.argv[1]](**arguments)))

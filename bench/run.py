@@ -132,7 +132,8 @@ def manage(env: dict[str, str], *args: str, timeout: float = 600) -> str:
 
 def data(env: dict[str, str], command: str, **kwargs: Any) -> Any:
     result = subprocess.run(
-        [PY, "-m", "bench.data", command, json.dumps(kwargs)],
+        [PY, "-m", "bench.data", command],
+        input=json.dumps(kwargs),  # on stdin: 10,000 end times exceed the limit of one argument
         cwd=BASE_DIR,
         env=env,
         capture_output=True,
