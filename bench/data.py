@@ -315,6 +315,7 @@ def cmd_settled(first_id: int, last_id: int) -> dict[str, Any]:
         "fulfilled": auctions.filter(state="fulfilled").count(),
         "unsold": auctions.filter(state="unsold").count(),
         "fulfilled_without_winner": auctions.filter(state="fulfilled", winning_bid=None).count(),
+        "last_settled_at": max((s for s in settled.values_list("settled_at", flat=True) if s), default=None),
         "lags_ms": lags,
     }
 
@@ -328,4 +329,4 @@ COMMANDS: dict[str, Callable[..., Any]] = {
 
 if __name__ == "__main__":
     arguments = json.loads(sys.argv[2] if len(sys.argv) > 2 else sys.stdin.read())
-    print(json.dumps(COMMANDS[sys.argv[1]](**arguments)))
+    print(json.dumps(COMMANDS[sys.argv[1]](**arguments), default=str))

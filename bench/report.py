@@ -164,8 +164,10 @@ run `make bench` again. How the harness works and how to read the figures: see t
   /proc), over the requests sent. Unlike req/s it hardly moves when other jobs share the cores, so it is
   the figure to compare between runs; 2 cores / CPU per request is the ceiling of this machine.
 - settle_batch: auctions that all end in the same second, then `close_auctions` processes started at
-  once; `settle s` is the wall time until all have exited (Python start-up included); `settled` must equal
-  the batch. settle_lag: `run_workers` running while auctions end; lag = `settled_at - end_time`.
+  once; `settle s` runs from their start (Python start-up included) to the last `settled_at` of the batch;
+  the passes then send the emails (`passes_exit_s` in the JSON: until both have exited). `settled` must
+  equal the batch, and so must the sum of the passes' own "settled N" lines (exactly once).
+- settle_lag: `run_workers` running while auctions end; lag = `settled_at - end_time`.
 """
 
 
