@@ -1,6 +1,6 @@
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http import HTTPStatus
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
@@ -8,7 +8,13 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_yasg import openapi
 from drf_yasg.utils import no_body, swagger_auto_schema, swagger_serializer_method
 from rest_framework import generics, serializers
-from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
+from rest_framework.permissions import (
+    SAFE_METHODS,
+    AllowAny,
+    BasePermission,
+    IsAuthenticated,
+    IsAuthenticatedOrReadOnly,
+)
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
@@ -22,6 +28,9 @@ from .bidding import auction_minimum_bid
 from .filters import AuctionFilter, ItemFilter
 from .models import Auction, AuctionStatus, AuctionStatusCode, Bid, Category, Country, Currency, Item, ItemCondition
 from .money import MoneyField, format_money
+
+if TYPE_CHECKING:
+    from rest_framework.permissions import _PermissionClass
 
 
 class _MetadataListApi(generics.ListAPIView):
@@ -173,10 +182,25 @@ class UserRefSerializer(serializers.Serializer):
     username = serializers.CharField()
 
 
-class WriteThrottleMixin:
-    """A per-user throttle on writes only (reads are not throttled). `throttle_scope` names
-    the rate in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]; the cache is shared by all processes."""
+class WritesNeedWriteScope(BasePermission):
+    """A write needs a token with the `write` scope (SPEC.md: scopes `read`, `write`); reads
+    and anonymous callers are left to the other permission classes."""
 
+    message = "This token lacks the `write` scope."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method in SAFE_METHODS or request.auth is None:
+            return True
+        allow_scopes = getattr(request.auth, "allow_scopes", None)
+        return allow_scopes is None or bool(allow_scopes(["write"]))
+
+
+class WritePolicyMixin:
+    """Public reads; writes need a bearer token with the `write` scope and are throttled per
+    user. `throttle_scope` names the rate in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]; the
+    cache is shared by all processes. Reads are not throttled."""
+
+    permission_classes: "Sequence[_PermissionClass]" = [IsAuthenticatedOrReadOnly, WritesNeedWriteScope]
     throttle_scope = "writes"
 
     def get_throttles(self) -> list[BaseThrottle]:
@@ -266,7 +290,7 @@ def _item_or_404(item_id: int) -> Item:
     return item
 
 
-class ItemListApi(WriteThrottleMixin, generics.ListAPIView):
+class ItemListApi(WritePolicyMixin, generics.ListAPIView):
     serializer_class = ItemOutputSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = ItemFilter
@@ -296,7 +320,7 @@ class ItemListApi(WriteThrottleMixin, generics.ListAPIView):
         return Response(ItemOutputSerializer(item).data, status=HTTPStatus.CREATED)
 
 
-class ItemDetailApi(WriteThrottleMixin, APIView):
+class ItemDetailApi(WritePolicyMixin, APIView):
     @swagger_auto_schema(
         operation_id="items_read",
         security=PUBLIC,
@@ -508,7 +532,7 @@ def _auction_body(auction_id: int) -> dict[str, Any]:
     return dict(AuctionOutputSerializer(auction).data)
 
 
-class AuctionListApi(WriteThrottleMixin, generics.ListAPIView):
+class AuctionListApi(WritePolicyMixin, generics.ListAPIView):
     serializer_class = AuctionOutputSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = AuctionFilter
@@ -557,7 +581,7 @@ def _auction_or_404(auction_id: int) -> Auction:
     return auction
 
 
-class AuctionDetailApi(WriteThrottleMixin, APIView):
+class AuctionDetailApi(WritePolicyMixin, APIView):
     @swagger_auto_schema(
         operation_id="auctions_read", security=PUBLIC, responses={200: AuctionOutputSerializer, **problems(404)}
     )
@@ -577,7 +601,7 @@ class AuctionDetailApi(WriteThrottleMixin, APIView):
         return Response(_auction_body(auction.pk))
 
 
-class AuctionCancelApi(WriteThrottleMixin, APIView):
+class AuctionCancelApi(WritePolicyMixin, APIView):
     @swagger_auto_schema(
         operation_id="auctions_cancel",
         operation_description="Seller only, before the first bid (else 409). The status becomes `cancelled`.",
@@ -648,7 +672,7 @@ class BidPlacementSerializer(serializers.Serializer):
     end_time = serializers.DateTimeField(source="auction.end_time")
 
 
-class AuctionBidListApi(WriteThrottleMixin, generics.ListAPIView):
+class AuctionBidListApi(WritePolicyMixin, generics.ListAPIView):
     serializer_class = AuctionBidSerializer
     filter_backends: list = []
     throttle_scope = "bids"
@@ -705,7 +729,7 @@ class AuctionBidListApi(WriteThrottleMixin, generics.ListAPIView):
         return idempotent_response(request, place)
 
 
-class AuctionBuyNowApi(WriteThrottleMixin, APIView):
+class AuctionBuyNowApi(WritePolicyMixin, APIView):
     throttle_scope = "bids"
 
     @swagger_auto_schema(

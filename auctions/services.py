@@ -84,6 +84,13 @@ def item_create(
     return Item.objects.create(owner=owner, title=title, description=description, **refs)
 
 
+def _item_locked(item_id: int) -> Item:
+    item = Item.objects.select_for_update().filter(pk=item_id).first()
+    if item is None:
+        raise NotFoundError(f"No item {item_id}.")
+    return item
+
+
 def _item_check_editable(*, item: Item, user: User) -> None:
     if item.owner_id != user.pk:
         raise ForbiddenError("Only the item's owner may change or delete it.")
@@ -93,7 +100,7 @@ def _item_check_editable(*, item: Item, user: User) -> None:
 
 def item_update(*, item: Item, user: User, data: dict[str, Any]) -> Item:
     with transaction.atomic():
-        item = Item.objects.select_for_update().get(pk=item.pk)
+        item = _item_locked(item.pk)
         _item_check_editable(item=item, user=user)
         changes = {key: value for key, value in data.items() if key in ITEM_FIELDS}
         changes.update(_item_references(changes))
@@ -105,7 +112,7 @@ def item_update(*, item: Item, user: User, data: dict[str, Any]) -> Item:
 
 def item_delete(*, item: Item, user: User) -> None:
     with transaction.atomic():
-        item = Item.objects.select_for_update().get(pk=item.pk)
+        item = _item_locked(item.pk)
         _item_check_editable(item=item, user=user)
         item.delete()
 

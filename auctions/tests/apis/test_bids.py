@@ -255,3 +255,14 @@ def test_a_bid_is_a_fixed_small_number_of_queries(client_for, django_assert_max_
     with django_assert_max_num_queries(12):
         r = second.post(bids_url(auction), {"amount": "20.00"}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
     assert r.status_code == HTTPStatus.CREATED
+
+
+def test_a_read_only_token_cannot_write(make_token, api_client):
+    auction = AuctionFactory.create()
+    bidder = UserFactory.create()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(bidder, scope='read')}")
+    r = api_client.post(bids_url(auction), {"amount": "10.00"}, format="json")
+    assert r.status_code == HTTPStatus.FORBIDDEN
+    assert "write" in r.json()["detail"]
+    assert api_client.get(bids_url(auction)).status_code == HTTPStatus.OK
+    assert not Bid.objects.exists()
