@@ -34,6 +34,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TIMEOUT_MS = 30_000
+# A loaded CI machine can take more than the default 5 s to run the docs' JavaScript.
+expect.set_options(timeout=TIMEOUT_MS)
 
 pytestmark = pytest.mark.live
 
