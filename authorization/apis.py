@@ -11,6 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from auctioneer.fields import StrictCharField
+
 from . import services
 from .models import User
 from .throttles import RegisterAddressThrottle, TokenAddressThrottle, TokenUsernameThrottle
@@ -95,15 +97,13 @@ class RegisterApi(APIView):
         class Meta:
             ref_name = "RegisterInput"
 
-        username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+        username = StrictCharField(max_length=150, validators=[UnicodeUsernameValidator()])
         email = serializers.EmailField(max_length=254)
-        password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
-        first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-        last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-        country = serializers.CharField(
-            max_length=2, required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2 code"
-        )
-        city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+        password = StrictCharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+        first_name = StrictCharField(max_length=150, required=False, allow_blank=True)
+        last_name = StrictCharField(max_length=150, required=False, allow_blank=True)
+        country = StrictCharField(max_length=2, required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2 code")
+        city = StrictCharField(max_length=100, required=False, allow_blank=True)
 
     class OutputSerializer(TokenOutputSerializer):
         class Meta:
@@ -140,8 +140,8 @@ class TokenApi(APIView):
         class Meta:
             ref_name = "TokenInput"
 
-        username = serializers.CharField(max_length=254)
-        password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+        username = StrictCharField(max_length=254)
+        password = StrictCharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
 
     @swagger_auto_schema(
         operation_id="auth_token",
@@ -171,7 +171,7 @@ class TokenRefreshApi(APIView):
         class Meta:
             ref_name = "TokenRefreshInput"
 
-        refresh_token = serializers.CharField(max_length=255)
+        refresh_token = StrictCharField(max_length=255)
 
     @swagger_auto_schema(
         operation_id="auth_token_refresh",
@@ -199,7 +199,7 @@ class TokenRevokeApi(APIView):
         class Meta:
             ref_name = "TokenRevokeInput"
 
-        refresh_token = serializers.CharField(max_length=255, required=False, allow_blank=True)
+        refresh_token = StrictCharField(max_length=255, required=False, allow_blank=True)
 
     @swagger_auto_schema(
         operation_id="auth_token_revoke",
@@ -227,18 +227,18 @@ class AccountApi(APIView):
             ref_name = "AccountUpdateInput"
 
         email = serializers.EmailField(max_length=254, required=False)
-        first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-        last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-        country = serializers.CharField(
+        first_name = StrictCharField(max_length=150, required=False, allow_blank=True)
+        last_name = StrictCharField(max_length=150, required=False, allow_blank=True)
+        country = StrictCharField(
             max_length=2, required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2 code; empty clears it"
         )
-        city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+        city = StrictCharField(max_length=100, required=False, allow_blank=True)
 
     class DeleteInputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "AccountDeleteInput"
 
-        password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+        password = StrictCharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
 
     @swagger_auto_schema(
         operation_id="auth_account_read",
@@ -292,8 +292,8 @@ class AccountPasswordApi(APIView):
         class Meta:
             ref_name = "PasswordChangeInput"
 
-        old_password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
-        new_password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+        old_password = StrictCharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+        new_password = StrictCharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
 
     @swagger_auto_schema(
         operation_id="auth_account_password",
