@@ -209,6 +209,7 @@ async def main(config: dict[str, Any]) -> dict[str, Any]:
     login_started = time.perf_counter()
     await asyncio.gather(*(login(vu, stats) for vu in logins))
     login_seconds = time.perf_counter() - login_started
+    print("logged in", flush=True)
 
     tasks = [asyncio.create_task(virtual_user(vu, scenario, stats, config["max_requests"])) for vu in vus]
     await asyncio.sleep(config.get("warmup", 0))

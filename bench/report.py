@@ -153,7 +153,8 @@ run `make bench` again. How the harness works and how to read the figures: see t
 
 ## How to read it
 - `noop` is `GET /api/v1/ping`: token check and nothing else — the framework ceiling, run at the same
-  concurrency as each scenario in the same server; `ratio` is a scenario's req/s over it.
+  concurrency as each scenario in the same server (quick mode: the nearest lower one); `ratio` is a
+  scenario's req/s over it.
 - Latencies are client-side, per request, from a closed loop of N virtual users (`bench/load.py`, a small
   asyncio HTTP/1.1 client in its own process, on the same 2 cores as the server).
 - Bidding: each bidder bids the `minimum_bid` it last heard (a 201 and a 409 both carry it); a leader
