@@ -7,7 +7,7 @@ exchange, idempotent replays, settlement by the workers, buy-now, cancel, refres
 revoke. Every run makes its own users and items (a random suffix), so it can run again
 and again against the same deployment.
 
-Needs only Python 3.10+ and `requests`:
+Needs only Python 3.11+ and `requests`:
 
     python e2e/tester.py http://127.0.0.1:8000/api/v1 http://127.0.0.1:8000/api/auth
 
@@ -132,7 +132,9 @@ class Tester:
             server_now = email.utils.parsedate_to_datetime(date)
         except (TypeError, ValueError):
             return
-        self.clock_skew = server_now - datetime.now(UTC)
+        # The header has whole seconds: the server's time is within [date, date + 1 s).
+        skew = server_now + timedelta(seconds=0.5) - datetime.now(UTC)
+        self.clock_skew = skew if abs(skew) > timedelta(seconds=1) else timedelta(0)
 
     def server_now(self) -> datetime:
         return datetime.now(UTC) + self.clock_skew
