@@ -23,7 +23,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
@@ -50,6 +53,7 @@ def server_env(tmp: Path, port: int) -> dict[str, str]:
         "DJANGO_SECRET_KEY": "e2e-" + secrets.token_hex(16),
         "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
         "AUCTIONEER_VAR_DIR": str(tmp / "var"),
+        "AUCTIONEER_ENV_FILE": str(tmp / "oauth.env"),
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "WEB_CONCURRENCY": os.environ.get("E2E_WEB_CONCURRENCY", "3"),
@@ -60,6 +64,23 @@ def server_env(tmp: Path, port: int) -> dict[str, str]:
         "OAUTH_TOKEN_REVOKE_URL": "",
         "PYTHONUNBUFFERED": "1",
     }
+
+
+@contextmanager
+def postgres_database(server_url: str) -> Iterator[str]:
+    """A fresh database on the PostgreSQL server of `server_url`, dropped afterwards."""
+    import psycopg
+
+    parts = urlsplit(server_url)
+    name = f"auctioneer_e2e_{secrets.token_hex(4)}"
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def manage(env: dict[str, str], *args: str) -> str:
@@ -121,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=1, help="run the tester this many times against one server")
     parser.add_argument("--no-workers", action="store_true", help="do not start the workers (the tester must fail)")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="use a throwaway database on this PostgreSQL server (e.g. postgres://postgres@127.0.0.1:5432/postgres)",
+    )
     parser.add_argument("tester_args", nargs="*", help="passed on to e2e/tester.py (put them after --)")
     args = parser.parse_args(argv)
 
@@ -130,8 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     base = f"http://127.0.0.1:{port}"
     processes: list[tuple[str, subprocess.Popen[bytes]]] = []
     status = 1
+    cleanup = ExitStack()
     try:
-        log(f"throwaway database and var/ in {tmp}")
+        if args.postgres:
+            env["DATABASE_URL"] = cleanup.enter_context(postgres_database(args.postgres))
+        log(f"throwaway database {env['DATABASE_URL']}, var/ in {tmp}")
         manage(env, "migrate", "--noinput")
         manage(env, "createcachetable")
         register_oauth_app(env, tmp)
@@ -185,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
                 if text:
                     log(f"last lines of the {name} log:\n{text}")
         shutil.rmtree(tmp, ignore_errors=True)
+        cleanup.close()
     log("passed" if status == 0 else f"failed (exit {status})")
     return status
 
