@@ -15,6 +15,7 @@ class _Enumerator(EndpointEnumerator):
 
 
 _DECIMAL_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,4})?$"
+_NO_NUL_PATTERN = r"^[^\x00]*$"
 
 
 def _describe_filter(parameter: dict, spec: filters.Filter | None) -> None:
@@ -34,8 +35,10 @@ def _describe_filter(parameter: dict, spec: filters.Filter | None) -> None:
         parameter["format"] = "date-time"
     elif isinstance(spec, (filters.ChoiceFilter, filters.OrderingFilter)):
         parameter["enum"] = [value for value, _label in spec.extra["choices"]]
-    elif isinstance(spec, filters.CharFilter) and "max_length" in spec.extra:
-        parameter["maxLength"] = spec.extra["max_length"]
+    elif isinstance(spec, filters.CharFilter):
+        parameter["pattern"] = _NO_NUL_PATTERN  # Django's forms refuse NUL characters (400)
+        if "max_length" in spec.extra:
+            parameter["maxLength"] = spec.extra["max_length"]
 
 
 class _NullableNestedInspector(FieldInspector):
@@ -84,6 +87,8 @@ class SchemaGenerator(OpenAPISchemaGenerator):
         inputs = _referenced_from_bodies(schema, definitions)
         for name, definition in definitions.items():
             _drop_output_only_constraints(definition, everywhere=name not in inputs)
+            if name in inputs:
+                _forbid_nul(definition)
         for path in schema["paths"].values():
             for method, operation in path.items():
                 if not isinstance(operation, dict) or method == "parameters":
@@ -91,6 +96,9 @@ class SchemaGenerator(OpenAPISchemaGenerator):
                 if "produces" in operation:
                     operation["produces"] = [*operation["produces"], PROBLEM_CONTENT_TYPE]
                 _describe_body(method, operation, definitions)
+                for parameter in operation.get("parameters", []):
+                    if parameter.get("in") == "body":
+                        _forbid_nul(parameter.get("schema", {}))
                 _describe_pagination(operation, definitions)
         return schema
 
@@ -128,6 +136,16 @@ def _drop_output_only_constraints(definition: dict, *, everywhere: bool) -> None
         _drop_output_only_constraints(prop, everywhere=everywhere)
     if isinstance(definition.get("items"), dict):
         _drop_output_only_constraints(definition["items"], everywhere=everywhere)
+
+
+def _forbid_nul(node: dict) -> None:
+    """DRF's CharField refuses NUL characters (400): say so on every plain input string."""
+    if node.get("type") == "string" and not ({"pattern", "format", "enum"} & node.keys()) and not node.get("readOnly"):
+        node["pattern"] = _NO_NUL_PATTERN
+    for prop in node.get("properties", {}).values():
+        _forbid_nul(prop)
+    if isinstance(node.get("items"), dict):
+        _forbid_nul(node["items"])
 
 
 def _describe_body(method: str, operation: dict, definitions: dict) -> None:
