@@ -9,7 +9,7 @@ inputs the schema forbids are refused and inputs it allows are not, auth is enfo
 user never gets the other's private objects. Bounded by --max-examples per operation; the seed
 is printed so a failure replays with `scripts/fuzz_api.py --seed N`.
 
-    .venv/bin/python scripts/fuzz_api.py [--max-examples 25] [--seed N]
+    .venv/bin/python scripts/fuzz_api.py [--max-examples 10] [--seed N]
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def _schemathesis(config: Path, url: str, args: argparse.Namespace, workdir: Pat
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--max-examples", type=int, default=int(os.environ.get("FUZZ_MAX_EXAMPLES", "25")))
+    parser.add_argument("--max-examples", type=int, default=int(os.environ.get("FUZZ_MAX_EXAMPLES", "10")))
     parser.add_argument("--seed", type=int, default=int(os.environ.get("FUZZ_SEED", secrets.randbelow(2**31))))
     parser.add_argument("--no-report", action="store_true", help="do not update docs/reliability.md")
     args = parser.parse_args()

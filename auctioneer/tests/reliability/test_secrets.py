@@ -39,7 +39,8 @@ def _looks_random(value: str) -> bool:
     """Mixed classes, high entropy, and many class changes: `Zq8pL2xV9` is random,
     `oauth2_provider:token` (a name made of words) is not."""
     classes = {_char_class(c) for c in value} - {"o"}
-    changes = sum(_char_class(a) != _char_class(b) for a, b in pairwise(value))
+    letters_and_digits = [_char_class(c) for c in value if c.isalnum()]
+    changes = sum(a != b for a, b in pairwise(letters_and_digits))
     return len(classes) >= 2 and changes >= 6 and _entropy(value) >= 3.5 and not HARMLESS.search(value)
 
 
@@ -79,6 +80,7 @@ def test_the_scanner_recognises_secrets():
     assert find_secrets('SECRET_KEY = "local-only-insecure-key-not-for-production"', []) == []
     assert find_secrets('password = "correct-horse-battery-staple"', []) == []
     assert find_secrets('url_names = {"token": "oauth2_provider:token"}', []) == []
+    assert find_secrets('{"new_password": "another-long-passphrase-42"}', []) == []
     assert find_secrets('SECRET_KEY = "a3f9c2e87b1d' + '04f6a9e2c5b8d7f1a0e3"', []) == ["assignment of a3f9c2…"]
 
 
