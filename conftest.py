@@ -11,6 +11,9 @@ from auctioneer.testing import LiveServer, live_server
 from authorization.models import User
 from authorization.tests.factories import UserFactory
 
+# docs/reliability.md: the reliability suite's recorder (auctioneer/tests/reliability/plugin.py).
+pytest_plugins = ["auctioneer.tests.reliability.plugin"]
+
 
 @pytest.fixture
 def api_client() -> APIClient:

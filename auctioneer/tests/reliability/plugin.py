@@ -1,5 +1,7 @@
-"""The reliability suite's recorder: tests call ``reliability_record(kind, what, count)``;
-at the end of the session the rows (with each test's outcome) become docs/reliability.md."""
+"""The reliability suite's recorder (a pytest plugin, loaded by the root conftest.py): tests
+call ``reliability_record(kind, what, count)``; at the end of the session the rows (with each
+test's outcome) become docs/reliability.md. Fault tests that live with their own feature are
+listed in EXTERNAL and reported too."""
 
 from collections.abc import Callable
 
@@ -8,6 +10,20 @@ import pytest
 from . import report
 
 _ROWS: dict[str, list[dict]] = {}
+
+# node id prefix -> (kind, what, count per test): other engineers' fault tests, reported here.
+EXTERNAL = {
+    "workers/tests/test_processes.py::test_a_pass_killed_midway_is_finished_by_the_next": (
+        "fault",
+        "close_auctions pass kill -9'd midway (settling / emailing), rerun settles each auction once",
+        600,
+    ),
+    "workers/tests/test_processes.py::test_two_passes_at_once_settle_1000_auctions_once_each": (
+        "fault",
+        "two close_auctions passes at once over the same due auctions, each settled once",
+        1000,
+    ),
+}
 _RECORDS = pytest.StashKey[list[dict]]()
 
 
@@ -29,7 +45,12 @@ def reliability_record(request: pytest.FixtureRequest) -> Callable[[str, str, in
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     rep = yield
+    if rep.skipped:
+        return rep
     rows = item.stash.get(_RECORDS, [])
+    for prefix, (kind, what, count) in EXTERNAL.items():
+        if item.nodeid.startswith(prefix) and not rows:
+            rows = [{"kind": kind, "what": what, "count": count}]
     if rows and (rep.when == "call" or rep.failed):
         outcome = "held" if rep.passed else "FAILED"
         for row in rows:
