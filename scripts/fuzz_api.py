@@ -115,7 +115,8 @@ def _schemathesis(config: Path, url: str, args: argparse.Namespace, workdir: Pat
         *filters,
     ]
     print("$", " ".join(command), flush=True)
-    result = subprocess.run(command, cwd=BASE_DIR, capture_output=True, text=True)
+    # cwd: schemathesis keeps its replay files (.schemathesis/) there, not in the repository.
+    result = subprocess.run(command, cwd=workdir, capture_output=True, text=True)
     print(result.stdout[-20000:], result.stderr[-5000:], sep="\n", flush=True)
     summary = result.stdout
     cases = re.search(r"Test cases:\s+(\d+) generated", summary)
