@@ -19,7 +19,8 @@ import os
 import random
 import secrets
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -85,6 +86,36 @@ def insert(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) ->
             marks = ", ".join(["%s"] * len(columns))
             sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - our own names
             cursor.executemany(sql, rows)  # type: ignore[arg-type]  # an iterable is fine: no list of 1M rows
+
+
+@contextmanager
+def indexes_dropped(*tables: str) -> Iterator[None]:
+    """Drop the tables' secondary indexes for a bulk load and build them again after: one
+    sorted build is far cheaper than a million random index inserts. Constraint indexes
+    (primary keys, unique) stay."""
+    with connection.cursor() as cursor:
+        if IS_PG:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes i WHERE tablename = ANY(%s) AND NOT EXISTS "
+                "(SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+                [list(tables)],
+            )
+        else:
+            marks = ", ".join(["%s"] * len(tables))
+            where = f"type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})"
+            cursor.execute(f"SELECT name, sql FROM sqlite_master WHERE {where}", list(tables))  # noqa: S608
+        # SQLite checks each new parent row (an auction) against the deferred foreign keys of
+        # its children (the bids, inserted first) through the index on the child's column:
+        # without it, every auction insert would scan a million bids.
+        found = [(name, sql) for name, sql in cursor.fetchall() if IS_PG or "auction_id" not in name]
+        for name, _ in found:
+            cursor.execute(f'DROP INDEX "{name}"')
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for _, definition in found:
+                cursor.execute(definition)
 
 
 def next_id(table: str) -> int:
@@ -237,7 +268,7 @@ def cmd_browse(auctions: int, bids: int, crowd_ids: list[int], detail_auctions: 
     plan = [kinds[i % 100] for i in range(auctions)]
     rows: list[list[Any]] = []
     first_auction_id = next_id("auctions_auction")
-    with transaction.atomic():
+    with transaction.atomic(), indexes_dropped("auctions_item", "auctions_bid", "auctions_auction"):
         for kind in ("open", "scheduled", "unsold"):
             n = plan.count(kind)
             if kind == "open":
@@ -280,10 +311,17 @@ def cmd_browse(auctions: int, bids: int, crowd_ids: list[int], detail_auctions: 
     return {"detail_auction_ids": [a[0] for a in detail], "auctions": len(rows), "bids": bid_id - first_bid_id}
 
 
-def cmd_ending(count: int, crowd_ids: list[int], end_times: list[str], with_bids: float) -> dict[str, Any]:
-    """`count` open auctions ending at `end_times` (ISO), a share of them with 1-3 bids."""
+def cmd_ending(
+    count: int, crowd_ids: list[int], with_bids: float, first_end_in_s: float, spread_s: float = 0.0
+) -> dict[str, Any]:
+    """`count` open auctions, a share of them with 1-3 bids, ending `first_end_in_s` seconds
+    from now (counted here, after start-up) and spread evenly over `spread_s` seconds; with
+    no spread they all end at the same whole second."""
     rng = random.Random(13)
-    ends = [datetime.fromisoformat(t) for t in end_times]
+    first = timezone.now() + timedelta(seconds=first_end_in_s)
+    if not spread_s:
+        first = first.replace(microsecond=0)
+    ends = [first + timedelta(seconds=spread_s * i / max(1, count - 1)) for i in range(count)]
     with transaction.atomic():
         rows = new_auctions(
             count=count, seller_ids=crowd_ids, start=min(ends) - timedelta(hours=1), end_times=ends, rng=rng
@@ -298,7 +336,12 @@ def cmd_ending(count: int, crowd_ids: list[int], end_times: list[str], with_bids
         insert("auctions_bid", BID_COLUMNS, bid_rows)
         insert("auctions_auction", AUCTION_COLUMNS, finish_auction_rows(rows))
         reset_sequences("auctions_item", "auctions_auction", "auctions_bid")
-    return {"auction_ids": [r[0] for r in rows], "with_bids": sum(1 for r in rows if r[13])}
+    return {
+        "auction_ids": [r[0] for r in rows],
+        "with_bids": sum(1 for r in rows if r[13]),
+        "first_end": ends[0].isoformat(),
+        "last_end": ends[-1].isoformat(),
+    }
 
 
 def cmd_settled(first_id: int, last_id: int) -> dict[str, Any]:

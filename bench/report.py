@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 Row = dict[str, Any]
@@ -115,7 +116,15 @@ def targets(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+FINDINGS = Path(__file__).resolve().parent / "FINDINGS.md"
+
+
 def render(result: dict[str, Any]) -> str:
+    findings = FINDINGS.read_text() if FINDINGS.exists() else ""
+    return _render(result) + ("\n" + findings if findings else "")
+
+
+def _render(result: dict[str, Any]) -> str:
     m, s = result["machine"], result["settings"]
     plan = s["plan"]
     return f"""# Benchmarks
