@@ -114,6 +114,8 @@ def indexes_dropped(*tables: str) -> Iterator[None]:
         yield
     finally:
         with connection.cursor() as cursor:
+            if IS_PG:  # run the deferred foreign-key checks now: CREATE INDEX refuses pending ones
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             for _, definition in found:
                 cursor.execute(definition)
 

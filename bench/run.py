@@ -510,6 +510,7 @@ def main() -> None:
     tmp.mkdir(parents=True)
     for db in args.databases.split(","):
         rows += bench_database(db, p, wanted, args, tmp)
+        (tmp / "partial.json").write_text(json.dumps(rows, indent=1))  # kept if a later database fails
     result = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "mode": "quick" if args.quick else "full",
