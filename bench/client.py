@@ -40,9 +40,16 @@ class Connection:
         self.reader = self.writer = None
 
     async def request(
-        self, method: str, path: str, *, token: str | None = None, body: Any = None, form: str | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        body: Any = None,
+        form: str | None = None,
+        timeout: float | None = None,
     ) -> Response:
-        return await asyncio.wait_for(self._request(method, path, token, body, form), self.timeout)
+        return await asyncio.wait_for(self._request(method, path, token, body, form), timeout or self.timeout)
 
     async def _request(self, method: str, path: str, token: str | None, body: Any, form: str | None) -> Response:
         if self.writer is None:
