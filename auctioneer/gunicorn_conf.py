@@ -12,3 +12,6 @@ keepalive = 5
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # "" turns the access log off
 errorlog = "-"
 wsgi_app = "auctioneer.wsgi:application"
+# Servers are managed by pid file and signals (make targets); gunicorn's control socket has
+# one default path per user, which several servers on one host would fight over.
+control_socket_disable = True

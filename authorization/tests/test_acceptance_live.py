@@ -28,8 +28,9 @@ def server(request) -> Iterator[LiveServer]:
             "OAUTH_TOKEN_URL": f"http://127.0.0.1:{port}/o/token/",
             "OAUTH_TOKEN_REVOKE_URL": f"http://127.0.0.1:{port}/o/revoke_token/",
         }
-    # Two workers at least: in HTTP mode a request to /api/auth waits on a call to /o/.
-    with live_server(PORT=str(port), WEB_CONCURRENCY="2", **credentials, **transport) as server:
+    # In HTTP mode each request to /api/auth holds a slot while it waits on a call to /o/ on the
+    # same server: threads leave room for the six concurrent registrations and their token calls.
+    with live_server(PORT=str(port), WEB_CONCURRENCY="2", GUNICORN_THREADS="8", **credentials, **transport) as server:
         server.manage("ensure_oauth_app")
         yield server
 
