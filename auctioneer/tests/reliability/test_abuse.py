@@ -140,16 +140,19 @@ def _client(kind: str, world: dict, owner: str, make_token, *, method_free_creat
     return client
 
 
-@pytest.mark.parametrize("caller", CALLERS)
-@pytest.mark.parametrize("write", WRITE_NAMES)
+# "Another user" means nothing for writes that act on the caller's own account, or that anyone
+# may make (creating an item): those pairs are not cases.
+NO_OTHER_USER = {"create item", "revoke token", "edit account", "change password", "delete account"}
+MATRIX = [(w, c) for w in WRITE_NAMES for c in CALLERS if not (c == "other user" and w in NO_OTHER_USER)]
+
+
+@pytest.mark.parametrize(("write", "caller"), MATRIX)
 def test_every_write_is_refused_to_the_wrong_caller_and_changes_nothing(
     write, caller, world, make_token, reliability_record
 ):
     _name, method, url, body, owner = next(w for w in _writes(world) if w[0] == write)
     client = _client(caller, world, owner, make_token, method_free_create=write == "create item")
-    if client is None:
-        # Not a missing piece: account operations act on the caller, and anyone may create an item.
-        pytest.skip("no other user to be for this write")
+    assert client is not None
     before = _snapshot()
     response = getattr(client, method)(url(), body, format="json")
     expected = (HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND) if caller == "other user" else (HTTPStatus.UNAUTHORIZED,)
