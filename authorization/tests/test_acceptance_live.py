@@ -1,4 +1,4 @@
-"""Issue 3's acceptance, as requests a client sends, against a real gunicorn server in both
+"""The Authorization API as requests a client sends, against a real gunicorn server in both
 transport modes: in-process (the default) and HTTP to the server's own `/o/` (OAUTH_TOKEN_URL set).
 """
 

@@ -1,4 +1,4 @@
-"""Issue 5's acceptance 1 as a client sees it: gunicorn and `run_workers` (what `make start`
+"""Settlement on time as a client sees it: gunicorn and `run_workers` (what `make start`
 runs) on a throwaway database; two auctions end in 3 s, one with bids from two users."""
 
 import secrets

@@ -34,7 +34,7 @@ def _check_settled_once(report: dict, emails: Counter, *, auctions: int, unsold:
 
 
 def test_two_passes_at_once_settle_1000_auctions_once_each(worker_db: WorkerDatabase, out_file):
-    """Acceptance 2: 1,000 auctions due, two `close_auctions` at once: 1,000 settlements, at
+    """1,000 auctions due, two `close_auctions` at once: 1,000 settlements, at
     most 1,000 winner emails, none twice. (On PostgreSQL the passes share the rows through
     SKIP LOCKED; on SQLite they take turns on the write lock.)"""
     worker_db.seed(1000, unsold_every=10)
@@ -63,7 +63,7 @@ def test_two_passes_at_once_settle_1000_auctions_once_each(worker_db: WorkerData
     [("settling", re.compile(r"auction #\d+ (fulfilled|unsold)"), 150), ("emailing", re.compile(r"emailed "), 120)],
 )
 def test_a_pass_killed_midway_is_finished_by_the_next(worker_db: WorkerDatabase, out_file, phase, marker, after):
-    """Acceptance 3: `kill -9` of a pass midway, then a rerun: every auction settled, none
+    """`kill -9` of a pass midway, then a rerun: every auction settled, none
     twice, nothing half-settled; no email twice (one claimed by the killed pass and not
     yet marked sent is not sent again: at most once)."""
     worker_db.seed(600, unsold_every=5)

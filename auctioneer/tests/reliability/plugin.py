@@ -11,7 +11,7 @@ from . import report
 
 _ROWS: dict[str, list[dict]] = {}
 
-# node id prefix -> (kind, what, count per test): other engineers' fault tests, reported here.
+# node id prefix -> (kind, what, count per test): fault tests that live beside their own feature, reported here too.
 EXTERNAL = {
     "workers/tests/test_processes.py::test_a_pass_killed_midway_is_finished_by_the_next": (
         "fault",

@@ -1,19 +1,16 @@
 """The reference model itself replays SPEC.md's worked examples (bidding-vectors.json)
 before it is trusted to judge the real service."""
 
-import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from http import HTTPStatus
-from pathlib import Path
 
 import pytest
 
+from auctions.tests.vectors import CASES as VECTORS
+
 from .bidding_model import ModelAuction, increment_at
 
-# A copy of the shared worked examples, so a clean clone runs them too.
-VECTORS_PATH = Path(__file__).resolve().parent / "bidding-vectors.json"
-VECTORS = json.loads(VECTORS_PATH.read_text())["cases"]
 NOW = datetime(2030, 1, 1, 12, tzinfo=UTC)
 
 

@@ -1,4 +1,4 @@
-"""Acceptance 4 (SPEC.md "Bidding", rule 6): many bidders in parallel through real HTTP on one
+"""Bidding rule 6 (concurrency): many bidders in parallel through real HTTP on one
 auction, against gunicorn with several worker processes; then the invariants are checked
 against what the database stored. Runs on SQLite and, with DATABASE_URL, on PostgreSQL."""
 

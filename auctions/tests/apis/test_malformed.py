@@ -1,4 +1,4 @@
-"""Acceptance 3: random malformed bodies against every write endpoint give 4xx problem JSON,
+"""Random malformed bodies against every write endpoint give 4xx problem JSON,
 never a 5xx or an HTML page."""
 
 import json

@@ -1,5 +1,5 @@
 """The hot paths of `make bench` take a small, fixed number of queries: the count does not
-grow with the page size, the number of bids, or the number of filters (issue 7). Timings are
+grow with the page size, the number of bids, or the number of filters. Timings are
 measured by `make bench`; the tests pin the query counts, which do not depend on the machine."""
 
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""Issue 3, acceptance 1, in-process: the requests a client sends, in order."""
+"""The token lifecycle, in-process: the requests a client sends, in order."""
 
 from http import HTTPStatus
 
