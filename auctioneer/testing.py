@@ -28,22 +28,29 @@ def free_port() -> int:
 
 
 @contextmanager
+def postgres_database(server_url: str, *, prefix: str = "auctioneer_live") -> Iterator[str]:
+    """A fresh database on the PostgreSQL server of `server_url`, dropped afterwards."""
+    import psycopg
+
+    parts = urlsplit(server_url)
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
 def throwaway_database() -> Iterator[str]:
     """Yield a DATABASE_URL for a fresh, empty database, dropped afterwards."""
     source = os.environ.get("DATABASE_URL", "")
     if source.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        parts = urlsplit(source)
-        name = f"auctioneer_live_{secrets.token_hex(4)}"
-        admin_url = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield urlunsplit(parts._replace(path=f"/{name}"))
-        finally:
-            with psycopg.connect(admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with postgres_database(source) as url:
+            yield url
     else:
         with tempfile.TemporaryDirectory(prefix="auctioneer-live-") as tmp:
             yield f"sqlite:///{tmp}/db.sqlite3"

@@ -18,27 +18,22 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))  # run as a script from anywhere: the project's own helpers
+
+from auctioneer.testing import free_port, postgres_database  # noqa: E402
+
 PYTHON = sys.executable
 GUNICORN = str(Path(PYTHON).parent / "gunicorn")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def log(message: str) -> None:
@@ -64,23 +59,6 @@ def server_env(tmp: Path, port: int) -> dict[str, str]:
         "OAUTH_TOKEN_REVOKE_URL": "",
         "PYTHONUNBUFFERED": "1",
     }
-
-
-@contextmanager
-def postgres_database(server_url: str) -> Iterator[str]:
-    """A fresh database on the PostgreSQL server of `server_url`, dropped afterwards."""
-    import psycopg
-
-    parts = urlsplit(server_url)
-    name = f"auctioneer_e2e_{secrets.token_hex(4)}"
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def manage(env: dict[str, str], *args: str) -> str:
@@ -159,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     cleanup = ExitStack()
     try:
         if args.postgres:
-            env["DATABASE_URL"] = cleanup.enter_context(postgres_database(args.postgres))
+            env["DATABASE_URL"] = cleanup.enter_context(postgres_database(args.postgres, prefix="auctioneer_e2e"))
         log(f"throwaway database {env['DATABASE_URL']}, var/ in {tmp}")
         manage(env, "migrate", "--noinput")
         manage(env, "createcachetable")
