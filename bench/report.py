@@ -141,7 +141,8 @@ run `make bench` again. How the harness works and how to read the figures: see t
   commit `{m["git_commit"]}`.
 
 ## Settings
-- `{s["django_settings"]}`; gunicorn sync workers: {s["gunicorn_workers"]}, threads: {s["gunicorn_threads"]}.
+- `{s["django_settings"]}`; gunicorn workers: {s["gunicorn_workers"]}, threads each: {s["gunicorn_threads"]}
+  ({"gthread, keep-alive" if s["gunicorn_threads"] > 1 else "sync"}).
 - Throttles: {s["throttles"]}. Throttle cache: {", ".join(s["caches"])} (the first runs every scenario; the
   others repeat the bidding scenarios, the only ones that write to the throttle cache; their ratio uses
   the first server's noop).
