@@ -1,5 +1,5 @@
 """docs/benchmarks.md from bench/results/latest.json: the machine, the settings, every figure,
-and each target of issue 7 checked against the run."""
+and each performance target checked against the run."""
 
 from __future__ import annotations
 
@@ -155,7 +155,7 @@ run `make bench` again. How the harness works and how to read the figures: see t
   {plan["hot_duration"]} s); {plan["logins"]} of the hot_auction bidders first get their token through
   `POST /api/auth/token`.
 
-## Targets (issue 7)
+## Targets
 {targets(result)}
 
 ## Every figure
