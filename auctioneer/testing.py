@@ -97,7 +97,7 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
 @contextmanager
 def live_server(**extra_env: str) -> Iterator[LiveServer]:
     """Start gunicorn on a fresh database; yields a `LiveServer`; stops and drops it after."""
-    with throwaway_database() as database_url:
+    with throwaway_database() as database_url, tempfile.TemporaryDirectory(prefix="auctioneer-var-") as var_dir:
         # PORT may be chosen by the caller, e.g. to point OAUTH_TOKEN_URL at the server itself.
         port = int(extra_env.pop("PORT", 0)) or free_port()
         env = server_env(
@@ -105,7 +105,7 @@ def live_server(**extra_env: str) -> Iterator[LiveServer]:
             HOST="127.0.0.1",
             PORT=str(port),
             WEB_CONCURRENCY=extra_env.pop("WEB_CONCURRENCY", "4"),
-            AUCTIONEER_VAR_DIR=tempfile.mkdtemp(prefix="auctioneer-var-"),
+            AUCTIONEER_VAR_DIR=var_dir,
             **extra_env,
         )
         for command in (["migrate", "--noinput"], ["createcachetable"]):
