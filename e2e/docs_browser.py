@@ -102,15 +102,21 @@ def _console(message: ConsoleMessage, problems: list[str]) -> None:
         problems.append(f"console error: {message.text}")
 
 
-def open_docs(page: Page, server: LiveServer) -> None:
-    response = page.goto(f"{server.url}/api/v1/docs", wait_until="domcontentloaded")
+def open_page(page: Page, url: str, first_operation: str, *, name: str) -> None:
+    """Open a docs page and wait for its first operation; on failure say what the browser saw."""
+    response = page.goto(url, wait_until="domcontentloaded")
     assert response is not None and response.status == 200
     try:
-        expect(page.locator(".opblock").first).to_be_visible()
+        expect(page.locator(first_operation).first).to_be_attached()
     except AssertionError as exc:
         raise AssertionError(
-            f"Swagger UI rendered no operation; what the browser saw: {page.problems[:8]}"  # type: ignore[attr-defined]
+            f"{name} rendered no operation; what the browser saw: {page.problems[:8]}"  # type: ignore[attr-defined]
         ) from exc
+
+
+def open_docs(page: Page, server: LiveServer) -> None:
+    open_page(page, f"{server.url}/api/v1/docs", ".opblock", name="Swagger UI")
+    expect(page.locator(".opblock").first).to_be_visible()
 
 
 def test_docs_render_every_operation(page: Page, server: LiveServer) -> None:
@@ -151,12 +157,5 @@ def test_authorize_then_try_get_me_items(page: Page, server: LiveServer, access_
 
 
 def test_redoc_renders_the_operations(page: Page, server: LiveServer) -> None:
-    response = page.goto(f"{server.url}/api/v1/redoc", wait_until="domcontentloaded")
-    assert response is not None and response.status == 200
-    try:
-        expect(page.locator("[data-section-id^='operation/']").first).to_be_attached()
-    except AssertionError as exc:
-        raise AssertionError(
-            f"ReDoc rendered no operation; what the browser saw: {page.problems[:8]}"  # type: ignore[attr-defined]
-        ) from exc
+    open_page(page, f"{server.url}/api/v1/redoc", "[data-section-id^='operation/']", name="ReDoc")
     expect(page.get_by_text("/me/items").first).to_be_attached()

@@ -82,6 +82,12 @@ def register_oauth_app(env: dict[str, str], tmp: Path) -> None:
         raise RuntimeError(f"ensure_oauth_app wrote no credentials to {env_file}")
 
 
+def spawn(command: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Start `command` from the project folder, its output going to `log_path`."""
+    with open(log_path, "wb") as log_file:
+        return subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+
+
 def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -143,24 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         manage(env, "createcachetable")
         register_oauth_app(env, tmp)
 
-        with open(tmp / "server.log", "wb") as server_log:
-            server = subprocess.Popen(
-                [GUNICORN, "-c", "auctioneer/gunicorn_conf.py"],
-                cwd=BASE_DIR,
-                env=env,
-                stdout=server_log,
-                stderr=subprocess.STDOUT,
-            )
+        server = spawn([GUNICORN, "-c", "auctioneer/gunicorn_conf.py"], env, tmp / "server.log")
         processes.append(("server", server))
         if not args.no_workers:
-            with open(tmp / "workers.log", "wb") as workers_log:
-                workers = subprocess.Popen(
-                    [PYTHON, "manage.py", "run_workers"],
-                    cwd=BASE_DIR,
-                    env=env,
-                    stdout=workers_log,
-                    stderr=subprocess.STDOUT,
-                )
+            workers = spawn([PYTHON, "manage.py", "run_workers"], env, tmp / "workers.log")
             processes.append(("workers", workers))
         wait_until_up(f"{base}/api/v1/metadata/currencies", server)
         log(f"server on {base} (pid {server.pid})" + ("" if args.no_workers else f", workers pid {workers.pid}"))
