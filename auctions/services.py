@@ -22,6 +22,7 @@ from auctioneer.problems import (
     NotFoundError,
     UnprocessableError,
 )
+from auctioneer.queries import CompiledLookup
 from authorization.models import User
 
 from .bidding import ProxyState, auction_minimum_bid, proxy_apply
@@ -227,10 +228,17 @@ def auction_create(
         return Auction.objects.create(item=item_row, seller=seller, current_price=values["starting_price"], **values)
 
 
+# of=("self",): lock the auction row only, not the joined currency row (PostgreSQL);
+# SQLite ignores FOR UPDATE and serialises writers with BEGIN IMMEDIATE instead. Every bid
+# runs it, so its SQL is compiled once (auctioneer.queries).
+_auction_for_update: CompiledLookup[Auction] = CompiledLookup(
+    lambda auction_id: Auction.objects.select_for_update(of=("self",)).select_related("currency").filter(pk=auction_id),
+    key=int,
+)
+
+
 def _auction_locked(auction_id: int) -> Auction:
-    # of=("self",): lock the auction row only, not the joined currency row (PostgreSQL);
-    # SQLite ignores FOR UPDATE and serialises writers with BEGIN IMMEDIATE instead.
-    auction = Auction.objects.select_for_update(of=("self",)).select_related("currency").filter(pk=auction_id).first()
+    auction = _auction_for_update.get(auction_id)
     if auction is None:
         raise NotFoundError(f"No auction {auction_id}.")
     return auction

@@ -5,6 +5,13 @@ from typing import Any
 from oauth2_provider import oauth2_validators
 from oauth2_provider.models import AccessToken
 
+from auctioneer.queries import CompiledLookup
+
+# The token, its user and its application (DOT checks `application.is_usable`) in one query.
+_access_token_by_checksum: CompiledLookup[AccessToken] = CompiledLookup(
+    lambda checksum: AccessToken.objects.select_related("application", "user").filter(token_checksum=checksum)
+)
+
 
 class OAuth2Validator(oauth2_validators.OAuth2Validator):
     """DOT's validator, plus: a deactivated user's tokens stop working.
@@ -25,12 +32,10 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
         return True
 
     def _load_access_token(self, token: str) -> AccessToken | None:
-        # Every authenticated request runs this. DOT's version ends in `.first()`, whose
-        # ORDER BY costs a quarter of the lookup's time; the checksum is unique, so a plain
-        # LIMIT 1 finds the same row.
-        checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
-        found = list(AccessToken.objects.select_related("application", "user").filter(token_checksum=checksum)[:1])
-        return found[0] if found else None
+        # Every authenticated request runs this: DOT's version compiles a three-table join
+        # (and an ORDER BY for `.first()`) each time, most of a no-op request's CPU. The
+        # checksum is unique; the SQL is compiled once (auctioneer.queries).
+        return _access_token_by_checksum.get(hashlib.sha256(token.encode("utf-8")).hexdigest())
 
     def validate_refresh_token(self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
         if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):

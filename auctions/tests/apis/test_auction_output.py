@@ -1,5 +1,6 @@
-"""The hand-written AuctionOutputSerializer.to_representation (a list page's hot loop) says
-exactly what DRF's walk over the declared fields says, for every kind of auction."""
+"""The hand-written to_representation of AuctionOutputSerializer (a list page's hot loop) and
+BidPlacementSerializer (every bid's answer) say exactly what DRF's walk over the declared
+fields says, for every kind of auction and bid."""
 
 import json
 from datetime import timedelta
@@ -11,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework import serializers
 
-from auctions import selectors
-from auctions.apis import AuctionOutputSerializer
+from auctions import selectors, services
+from auctions.apis import AuctionOutputSerializer, BidPlacementSerializer
 from auctions.models import Auction, AuctionState, Currency
 from auctions.tests.factories import AuctionFactory, BidFactory
 from authorization.tests.factories import UserFactory
@@ -58,3 +59,25 @@ def test_a_list_page_shows_the_written_out_fields(api_client):
     results = {row["id"]: row for row in response.json()["results"]}
     assert set(ids) <= set(results)
     assert set(results[ids[0]]) == set(AuctionOutputSerializer().fields)
+
+
+def test_the_written_out_bid_placement_equals_the_declared_fields():
+    """Every bid answers with BidPlacementSerializer: leading and outbid, with and without a
+    ceiling, a currency without minor units, and a buy-now."""
+    euro = AuctionFactory.create(extension_seconds=600, reserve_price=Decimal("40"), buy_now_price=Decimal("90"))
+    yen = AuctionFactory.create(
+        currency=Currency.objects.get(code="JPY"), starting_price=Decimal("500"), current_price=Decimal("500")
+    )
+    ann, bob = UserFactory.create(), UserFactory.create()
+    placements = [
+        services.bid_place(auction_id=euro.pk, bidder=ann, amount=Decimal("10.00"), max_amount=Decimal("30")),
+        services.bid_place(auction_id=euro.pk, bidder=bob, amount=Decimal("12.50")),
+        services.bid_place(auction_id=yen.pk, bidder=bob, amount=Decimal("500"), max_amount=Decimal("2000")),
+        services.bid_place(auction_id=yen.pk, bidder=ann, amount=Decimal("600")),
+        services.auction_buy_now(auction_id=euro.pk, buyer=bob),
+    ]
+    assert [p.leading for p in placements] == [True, False, True, False, True]
+    for placement in placements:
+        serializer = BidPlacementSerializer(placement)
+        declared = serializers.Serializer.to_representation(serializer, placement)
+        assert json.dumps(serializer.data) == json.dumps(declared)  # same keys, order, values
