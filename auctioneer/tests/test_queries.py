@@ -61,7 +61,7 @@ def test_a_text_key_and_a_key_that_finds_nothing(django_assert_num_queries):
     assert _found(_with_relations, str(auction.pk)).pk == auction.pk
 
 
-@pytest.mark.django_db(transaction=True)  # outside the test's own transaction: autocommit
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # autocommit; seeded rows kept
 def test_a_locking_lookup_needs_a_transaction_where_the_database_locks_rows():
     auction = AuctionFactory.create()
     with transaction.atomic():
