@@ -6,17 +6,19 @@ from decimal import Decimal
 from http import HTTPStatus
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from auctions.models import Auction, AuctionState
 from auctions.tests.factories import AuctionFactory, BidFactory
 from authorization.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-# Token lookup (1); the auction row, locked (1); the bid rows (1); the auction's new state (1);
-# SQLite's BEGIN/COMMIT or PostgreSQL's transaction statements around them.
+# Token lookup (1); the auction row, read (1) and then locked (1); the bid rows (1); the
+# auction's new state (1); SQLite's BEGIN/COMMIT or PostgreSQL's transaction statements.
 BID_QUERIES = 8
 BROWSE = {"status": "open", "ordering": "end_time", "page_size": 50}
 
@@ -61,6 +63,25 @@ def test_a_refused_bid_costs_no_more_than_an_accepted_one(client_for, django_ass
     assert too_low.json()["minimum_bid"] == "10.50"
 
 
+def test_a_bid_below_the_minimum_is_refused_without_taking_the_lock(client_for):
+    """An outbid bid does not queue for the auction's row lock (PostgreSQL) or the database's
+    single writer (SQLite): it is answered from a plain read."""
+    auction = AuctionFactory.create()
+    assert _bid(client_for(UserFactory.create()), auction, "10.00").status_code == HTTPStatus.CREATED
+    bidder = client_for(UserFactory.create())
+    queries, too_low = _queries_of(lambda: _bid(bidder, auction, "10.00"))
+    assert too_low.status_code == HTTPStatus.CONFLICT
+    with CaptureQueriesContext(connection) as captured:
+        _bid(bidder, auction, "10.25")
+    statements = " ".join(q["sql"].upper() for q in captured.captured_queries)
+    for write in ("FOR UPDATE", "BEGIN", "SAVEPOINT", "INSERT", "UPDATE "):
+        assert write not in statements
+    # Reaching the minimum takes the lock: more statements than the refusal.
+    accepted, response = _queries_of(lambda: _bid(bidder, auction, "10.50"))
+    assert response.status_code == HTTPStatus.CREATED
+    assert accepted > queries
+
+
 def test_the_browse_page_is_two_queries_whatever_the_page_size_and_filters(api_client, django_assert_max_num_queries):
     for auction in AuctionFactory.create_batch(60):
         BidFactory.create(auction=auction)
@@ -70,6 +91,31 @@ def test_the_browse_page_is_two_queries_whatever_the_page_size_and_filters(api_c
         assert response.status_code == HTTPStatus.OK
         assert response.json()["count"] == 60
         assert len(response.json()["results"]) == 50
+
+
+def test_a_kept_count_leaves_the_browse_page_one_query(api_client, settings, django_assert_max_num_queries):
+    settings.LIST_COUNT_CACHE_MIN_COUNT = 10
+    cache.clear()
+    AuctionFactory.create_batch(12)
+    for page in (1, 2, 3):
+        params = {**BROWSE, "page_size": 5, "page": page}
+        expected = 2 if page == 1 else 1  # the first page counts; the others read the kept count
+        with django_assert_max_num_queries(expected):  # (the test cache is in memory, not a query)
+            response = api_client.get(reverse("auctions:auction-list"), params)
+        assert response.json()["count"] == 12
+    cache.clear()
+
+
+def test_settled_auctions_add_one_query_for_their_winning_bids(api_client, django_assert_max_num_queries):
+    for auction in AuctionFactory.create_batch(30):
+        bid = BidFactory.create(auction=auction)
+        Auction.objects.filter(pk=auction.pk).update(
+            state=AuctionState.FULFILLED, winning_bid=bid, leader=bid.bidder, bid_count=1
+        )
+    for page_size in (2, 30):
+        with django_assert_max_num_queries(3):  # the count, the page, the winning bids with their bidders
+            response = api_client.get(reverse("auctions:auction-list"), {"status": "fulfilled", "page_size": page_size})
+        assert all(row["winning_bid"]["bidder"]["username"] for row in response.json()["results"])
 
 
 def test_an_auction_with_many_bids_reads_in_one_query(api_client, django_assert_max_num_queries):
