@@ -1,8 +1,8 @@
-"""Reads of the Management API. Every list query joins what its serializer shows, so the
-number of queries does not grow with the page size."""
+"""Reads of the Management API. Every list query joins (or prefetches) what its serializer
+shows, so the number of queries does not grow with the page size."""
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from auctioneer.queries import CompiledLookup
 from authorization.models import User
@@ -20,6 +20,29 @@ def item_list() -> QuerySet[Item]:
 
 def auction_list() -> QuerySet[Auction]:
     return Auction.objects.select_related("item", "seller", "currency", "leader", "winning_bid__bidder")
+
+
+# What AuctionOutputSerializer shows of an auction and its relations, nothing more.
+_AUCTION_PAGE_FIELDS = (
+    *("starting_price", "reserve_price", "buy_now_price", "current_price", "bid_count", "leader_ceiling"),
+    *("start_time", "end_time", "extension_seconds", "international_delivery", "state", "created_at"),
+    *("item__title", "item__description", "item__condition", "item__category", "item__country"),
+    *("seller__username", "currency__minor_units", "leader__username", "winning_bid"),
+)
+
+
+def auction_page_list() -> QuerySet[Auction]:
+    """Auctions for a list page in a fixed number of queries: one for the page (the item,
+    seller, currency and leader joined, only the columns the output shows) and, when the page
+    holds settled auctions with a winner, one for their winning bids. The winning bid is not
+    joined: a seven-table join cost PostgreSQL 5-8 ms to plan on every page, more than
+    running it (EXPLAIN ANALYZE, `status=open` pages: 1-1.7 ms with five tables)."""
+    winning_bids = Bid.objects.select_related("bidder").only("amount", "placed_at", "bidder__username")
+    return (
+        Auction.objects.select_related("item", "seller", "currency", "leader")
+        .only(*_AUCTION_PAGE_FIELDS)
+        .prefetch_related(Prefetch("winning_bid", queryset=winning_bids))
+    )
 
 
 # `GET auctions/{id}` is read far more than anything else: its six-table join is compiled once.
@@ -42,7 +65,7 @@ def user_item_list(*, user: User) -> QuerySet[Item]:
 
 
 def user_auction_list(*, user: User) -> QuerySet[Auction]:
-    return auction_list().filter(seller=user)
+    return auction_page_list().filter(seller=user)
 
 
 BID_STATES = ("leading", "outbid", "won", "lost")
