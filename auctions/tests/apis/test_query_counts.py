@@ -4,6 +4,7 @@ measured by `make bench`; the tests pin the query counts, which do not depend on
 
 from decimal import Decimal
 from http import HTTPStatus
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -29,7 +30,7 @@ def _bid(client, auction, amount: str):
     )
 
 
-def _queries_of(call) -> tuple[int, object]:
+def _queries_of(call) -> tuple[int, Any]:
     with CaptureQueriesContext(connection) as captured:
         result = call()
     return len(captured.captured_queries), result
