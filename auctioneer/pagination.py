@@ -1,4 +1,6 @@
+import contextlib
 import hashlib
+import logging
 from functools import cached_property
 from typing import Any
 
@@ -9,6 +11,8 @@ from django_filters import OrderingFilter
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
+
+logger = logging.getLogger(__name__)
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -55,12 +59,17 @@ class _CachedCountPaginator(Paginator):
         seconds = settings.LIST_COUNT_CACHE_SECONDS
         if seconds <= 0:
             return super().count
-        cached = cache.get(self.count_key)
+        try:
+            cached = cache.get(self.count_key)
+        except Exception:  # the kept count only saves time: without the cache, count
+            logger.warning("list count: the cache is unavailable; counting", exc_info=True)
+            return super().count
         if cached is not None:
             return int(cached)
         count = super().count
         if count >= settings.LIST_COUNT_CACHE_MIN_COUNT:
-            cache.set(self.count_key, count, seconds)
+            with contextlib.suppress(Exception):  # kept next time, if the cache is back
+                cache.set(self.count_key, count, seconds)
         return count
 
 

@@ -85,6 +85,22 @@ def test_with_zero_seconds_every_count_is_exact(api_client, settings):
     assert _count(api_client) == 3
 
 
+def test_without_the_cache_every_count_is_exact(api_client, settings, monkeypatch):
+    """The kept count only saves time: a cache that is down (Redis restarting) costs a count,
+    not the list."""
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    settings.LIST_COUNT_CACHE_MIN_COUNT = 1
+    monkeypatch.setattr(cache, "get", down)
+    monkeypatch.setattr(cache, "set", down)
+    AuctionFactory.create_batch(2)
+    assert _count(api_client, status="open") == 2
+    AuctionFactory.create()
+    assert _count(api_client, status="open") == 3
+
+
 def test_the_item_list_keeps_its_large_counts_too(api_client, settings):
     settings.LIST_COUNT_CACHE_MIN_COUNT = 2
     items = reverse("auctions:item-list")
