@@ -151,9 +151,9 @@ run `make bench` again. How the harness works and how to read the figures: see t
   {plan["spread_auctions"]:,} open auctions for spread_bids; settle_batch {plan["settle_batch"]:,} auctions,
   {plan["settle_processes"]} `close_auctions` processes; settle_lag {plan["settle_lag"]} auctions ending over
   {plan["settle_lag_spread_s"]:.0f} s.
-- Each HTTP scenario: {plan["warmup"]} s warm-up, then {plan["duration"]} s measured (hot_auction
-  {plan["hot_duration"]} s); {plan["logins"]} of the hot_auction bidders first get their token through
-  `POST /api/auth/token`.
+- Each HTTP scenario: {plan["warmup"]} s warm-up, then {plan["duration"]} s measured, {plan.get("rounds", 1)} round(s)
+  interleaved with noop (hot_auction: once, {plan["hot_duration"]} s); {plan["logins"]} of the hot_auction
+  bidders first get their token through `POST /api/auth/token`.
 
 ## Targets
 {targets(result)}
@@ -165,6 +165,11 @@ run `make bench` again. How the harness works and how to read the figures: see t
 - `noop` is `GET /api/v1/ping`: token check and nothing else — the framework ceiling, run at the same
   concurrency as each scenario in the same server (quick mode: the nearest lower one); `ratio` is a
   scenario's req/s over it.
+- Rounds (full mode): noop and each short scenario run in turn, several rounds over; a row gives the
+  median of its rounds for req/s, accepted/s, each latency percentile and CPU per request, and the sum for
+  requests, errors and seconds; `ratio` is the median of the per-round ratios to that round's noop
+  (the throughput of this shared machine drifts by 2x within a minute; a ratio of runs taken minutes
+  apart measures the drift). The JSON keeps each round's req/s under `rounds_rps`.
 - Latencies are client-side, per request, from a closed loop of N virtual users (`bench/load.py`, a small
   asyncio HTTP/1.1 client in its own process, on the same 2 cores as the server).
 - Bidding: each bidder bids the `minimum_bid` it last heard (a 201 and a 409 both carry it); a leader

@@ -55,13 +55,13 @@ def plan(quick: bool) -> dict[str, Any]:
     if quick:
         return {
             "browse_auctions": 5_000, "browse_bids": 50_000, "detail_auctions": 10, "detail_bids": 500,
-            "crowd": 200, "spread_auctions": 200, "warmup": 0.5, "duration": 2.5, "hot_duration": 3.0,
+            "crowd": 200, "spread_auctions": 200, "warmup": 0.5, "duration": 2.5, "hot_duration": 3.0, "rounds": 1,
             "max_requests": 20_000, "logins": 2, "settle_batch": 1_000, "settle_processes": 2,
             "settle_lag": 20, "settle_lag_spread_s": 3.0, "settle_lag_wait_s": 2.0, "skip_noop_at": [64],
         }  # fmt: skip
     return {
         "browse_auctions": 100_000, "browse_bids": 1_000_000, "detail_auctions": 50, "detail_bids": 4_000,
-        "crowd": 1_000, "spread_auctions": 1_000, "warmup": 2.0, "duration": 10.0, "hot_duration": 30.0,
+        "crowd": 1_000, "spread_auctions": 1_000, "warmup": 1.0, "duration": 5.0, "hot_duration": 30.0, "rounds": 3,
         "max_requests": 200_000, "logins": 32, "settle_batch": 10_000, "settle_processes": 2,
         "settle_lag": 200, "settle_lag_spread_s": 30.0, "settle_lag_wait_s": 3.0, "skip_noop_at": [],
     }  # fmt: skip
@@ -273,26 +273,72 @@ def http_scenarios(
             "scenario": "spread_bids", "concurrency": 64, "duration": p["duration"],
             "auction_ids": world["spread_auction_ids"], "starting_price": world["starting_price"],
         })  # fmt: skip
-    rows: list[dict[str, Any]] = []
-    if "noop" in wanted:
-        for concurrency in sorted({8, *(j["concurrency"] for j in jobs)} - set(p["skip_noop_at"])):
-            log(f"{db}: noop at concurrency {concurrency}")
-            row = drive(
-                server, {**common, "scenario": "noop", "concurrency": concurrency, "duration": p["duration"]}, tmp
-            )
-            baselines[concurrency] = row["rps"]
-            rows.append(row)
-    for job in jobs:
-        log(f"{db}: {job['scenario']} at concurrency {job['concurrency']}")
-        rows.append(drive(server, {**common, **job}, tmp))
+    # The short scenarios run `rounds` times, interleaved with their noop baseline (noop, then
+    # each scenario, then again): on a shared machine the throughput drifts by 2x within a
+    # minute, and a ratio taken from runs a minute apart measures the drift. Each row gives
+    # the medians over its rounds; its ratio is the median of the per-round ratios to the noop
+    # run of the same round. hot_auction runs once, for its whole duration.
+    noop_levels = sorted({8, *(j["concurrency"] for j in jobs)} - set(p["skip_noop_at"])) if "noop" in wanted else []
+    runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    ratios: dict[tuple[str, int], list[float]] = {}
+    for round_no in range(p["rounds"]):
+        noop_rps: dict[int, float] = {}
+        for concurrency in noop_levels:
+            log(f"{db}: noop at concurrency {concurrency} (round {round_no + 1}/{p['rounds']})")
+            config = {**common, "scenario": "noop", "concurrency": concurrency, "duration": p["duration"]}
+            row = drive(server, config, tmp)
+            runs.setdefault(("noop", concurrency), []).append(row)
+            noop_rps[concurrency] = row["rps"]
+        for job in jobs:
+            if job["scenario"] == "hot_auction" and round_no > 0:
+                continue
+            log(f"{db}: {job['scenario']} at concurrency {job['concurrency']} (round {round_no + 1}/{p['rounds']})")
+            row = drive(server, {**common, **job}, tmp)
+            key = (job["scenario"], job["concurrency"])
+            runs.setdefault(key, []).append(row)
+            below = [c for c in noop_rps if c <= job["concurrency"]]
+            if below and noop_rps[max(below)]:
+                ratios.setdefault(key, []).append(row["rps"] / noop_rps[max(below)])
+    rows = [merge_rounds(found) for found in runs.values()]
+    for (scenario, concurrency), found in runs.items():
+        if scenario == "noop":
+            baselines[concurrency] = statistics.median(r["rps"] for r in found)
     for row in rows:
         row.update(database=db, **extra)
         row["available"] = available(row)
         below = [c for c in baselines if c <= row["concurrency"]]
         baseline = baselines[max(below)] if below else None
         row["baseline_rps"] = baseline
-        row["ratio_to_baseline"] = round(row["rps"] / baseline, 3) if baseline else None
+        same_round = ratios.get((row["scenario"], row["concurrency"]))
+        if row["scenario"] == "noop":
+            row["ratio_to_baseline"] = 1.0
+        elif same_round:
+            row["ratio_to_baseline"] = round(statistics.median(same_round), 3)
+        else:  # another server (the throttle-cache variants): the first server's median noop
+            row["ratio_to_baseline"] = round(row["rps"] / baseline, 3) if baseline else None
     return rows
+
+
+def merge_rounds(found: list[dict[str, Any]]) -> dict[str, Any]:
+    """One row for the rounds of one scenario: counts summed, rates and latencies the median
+    of the rounds (each round's own figures are kept under `rounds`)."""
+    if len(found) == 1:
+        return {**found[0], "rounds": 1}
+    merged = dict(found[0])
+    for key in ("requests", "errors", "sent", "logins", "side_requests", "server_cpu_s", "driver_cpu_s", "duration_s"):
+        if all(isinstance(r.get(key), int | float) for r in found):
+            merged[key] = round(sum(r[key] for r in found), 2)
+    for key in ("rps", "accepted_per_s", "p50_ms", "p95_ms", "p99_ms", "server_cpu_ms_per_request"):
+        values = [r[key] for r in found if isinstance(r.get(key), int | float)]
+        merged[key] = round(statistics.median(values), 2) if values else found[0].get(key)
+    statuses: dict[str, int] = {}
+    for r in found:
+        for status, count in r.get("statuses", {}).items():
+            statuses[status] = statuses.get(status, 0) + count
+    merged["statuses"] = statuses
+    merged["rounds"] = len(found)
+    merged["rounds_rps"] = [r["rps"] for r in found]
+    return merged
 
 
 def settle_row(db: str, scenario: str, processes: int, seconds: float | None, check: dict[str, Any]) -> dict:
