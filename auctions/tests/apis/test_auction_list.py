@@ -4,7 +4,6 @@ from the shared cache for a few seconds; each auction on a page reads as its det
 import time
 from collections.abc import Iterator
 from datetime import timedelta
-from decimal import Decimal
 from http import HTTPStatus
 
 import pytest
@@ -12,8 +11,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from auctions.models import Auction, AuctionState, Currency
-from auctions.tests.factories import AuctionFactory, BidFactory, ItemFactory
+from auctions.tests.factories import AuctionFactory, ItemFactory, auctions_of_every_kind
 from authorization.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -125,28 +123,8 @@ def test_a_caller_own_auctions_are_always_counted(client_for, settings):
 def test_each_auction_on_a_list_page_reads_as_its_detail(api_client):
     """The list reads fewer columns and fetches winning bids apart from the page: every kind
     of auction still shows the same fields and values as `GET auctions/{id}`."""
-    now = timezone.now()
-    scheduled = AuctionFactory.create(start_time=now + timedelta(hours=1), end_time=now + timedelta(hours=2))
-    ended = AuctionFactory.create(start_time=now - timedelta(hours=2), end_time=now - timedelta(seconds=1))
-    yen = AuctionFactory.create(
-        currency=Currency.objects.get(code="JPY"), starting_price=Decimal("500"), current_price=Decimal("500")
-    )
-    leading = AuctionFactory.create(reserve_price=Decimal("50"), buy_now_price=Decimal("80.5"))
-    bid = BidFactory.create(auction=leading, amount=Decimal("12.00"))
-    Auction.objects.filter(pk=leading.pk).update(
-        leader=bid.bidder, leader_ceiling=Decimal("60"), current_price=Decimal("12.00"), bid_count=1
-    )
-    won = []
-    for amount in ("10.00", "31.50"):
-        auction = AuctionFactory.create(international_delivery=True, extension_seconds=120)
-        winning = BidFactory.create(auction=auction, amount=Decimal(amount))
-        Auction.objects.filter(pk=auction.pk).update(
-            leader=winning.bidder, leader_ceiling=Decimal(amount), bid_count=1, state=AuctionState.FULFILLED,
-            winning_bid=winning, settled_at=now,
-        )  # fmt: skip
-        won.append(auction)
-    cancelled = AuctionFactory.create(state=AuctionState.CANCELLED)
-    ids = [a.pk for a in (AuctionFactory.create(), scheduled, ended, yen, leading, *won, cancelled)]
+    kinds = auctions_of_every_kind()
+    ids = [auction.pk for auction in kinds.values()]
 
     page = api_client.get(AUCTIONS, {"page_size": 100}).json()
 
@@ -155,7 +133,7 @@ def test_each_auction_on_a_list_page_reads_as_its_detail(api_client):
     for auction_id in ids:
         detail = api_client.get(reverse("auctions:auction-detail", kwargs={"auction_id": auction_id}))
         assert listed[auction_id] == detail.json()
-    assert [listed[a.pk]["winning_bid"]["amount"] for a in won] == ["10.00", "31.50"]
+    assert [listed[kinds[k].pk]["winning_bid"]["amount"] for k in ("won", "won_higher")] == ["10.00", "31.50"]
 
 
 def test_the_schema_says_which_counts_may_be_kept(api_client):
