@@ -239,7 +239,7 @@ _auction_for_update: CompiledLookup[Auction] = CompiledLookup(
 
 
 # The same row without the lock, for the checks a bid can fail before it queues for the lock.
-_auction_by_id: CompiledLookup[Auction] = CompiledLookup(
+_auction_unlocked: CompiledLookup[Auction] = CompiledLookup(
     lambda auction_id: Auction.objects.select_related("currency").filter(pk=auction_id), key=int
 )
 
@@ -312,17 +312,17 @@ class BidPlacement:
         return auction_minimum_bid(self.auction)
 
 
+class AuctionNotOpenError(ConflictError):
+    problem_type = "auction-not-open"
+    title = "Auction not open"
+
+
 def _auction_check_open(auction: Auction, now: datetime) -> None:
     if auction.state != AuctionState.ACTIVE or now < auction.start_time or now >= auction.end_time:
         raise AuctionNotOpenError(
             f"The auction is {auction.status_at(now)}; it takes bids only while open.",
             extra={"auction_status": auction.status_at(now)},
         )
-
-
-class AuctionNotOpenError(ConflictError):
-    problem_type = "auction-not-open"
-    title = "Auction not open"
 
 
 def _bid_check(
@@ -391,7 +391,7 @@ def bid_place(
     # the minimum never falls while the auction takes bids, and the rest never changes
     # once bids exist. "Not open" is left to the locked check: a bid in flight may be
     # extending `end_time` (soft close).
-    snapshot = _auction_by_id.get(auction_id)
+    snapshot = _auction_unlocked.get(auction_id)
     if snapshot is None:
         raise NotFoundError(f"No auction {auction_id}.")
     with contextlib.suppress(AuctionNotOpenError):

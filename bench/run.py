@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from auctioneer.testing import free_port
+from auctioneer.testing import free_port, postgres_database
 from bench import report
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -76,20 +76,11 @@ def database(kind: str) -> Iterator[str]:
         with tempfile.TemporaryDirectory(prefix="auctioneer-bench-") as tmp:
             yield f"sqlite:///{tmp}/bench.sqlite3"
         return
-    import psycopg
-
-    admin_url = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    parts = urlsplit(admin_url)
-    if parts.hostname not in ("127.0.0.1", "localhost"):
+    server_url = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    if urlsplit(server_url).hostname not in ("127.0.0.1", "localhost"):
         raise SystemExit("the bench only uses a local PostgreSQL")
-    name = f"auctioneer_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with postgres_database(server_url, prefix="auctioneer_bench") as url:
+        yield url
 
 
 def base_env(database_url: str, var_dir: str, cache: str) -> dict[str, str]:
@@ -321,7 +312,7 @@ def http_scenarios(
 
 def merge_rounds(found: list[dict[str, Any]]) -> dict[str, Any]:
     """One row for the rounds of one scenario: counts summed, rates and latencies the median
-    of the rounds (each round's own figures are kept under `rounds`)."""
+    of the rounds (`rounds` says how many, `rounds_rps` keeps each round's req/s)."""
     if len(found) == 1:
         return {**found[0], "rounds": 1}
     merged = dict(found[0])
