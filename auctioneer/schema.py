@@ -163,13 +163,14 @@ def _describe_body(method: str, operation: dict, definitions: dict) -> None:
 
 def _describe_pagination(operation: dict, definitions: dict) -> None:
     """Paginated lists (auctioneer.pagination): page ≥ 1 (past the last page is 404), page_size
-    ≥ 1 (capped at the maximum), and a bad value is a 400 problem."""
+    ≥ 1 (capped at the maximum), either left empty means left out, and a bad value is a 400
+    problem."""
     parameters = {p["name"]: p for p in operation.get("parameters", []) if p.get("in") == "query"}
     if "page" not in parameters:
         return
-    parameters["page"]["minimum"] = 1
+    parameters["page"].update(minimum=1, allowEmptyValue=True)  # `?page=` is the first page
     if "page_size" in parameters:
-        parameters["page_size"]["minimum"] = 1
+        parameters["page_size"].update(minimum=1, allowEmptyValue=True)  # `?page_size=`: the default
     problem = {"$ref": "#/definitions/Problem"} if "Problem" in definitions else {"type": "object"}
     responses = operation.setdefault("responses", {})
     responses.setdefault("400", {"description": "Invalid query parameters (problem details).", "schema": problem})

@@ -348,20 +348,52 @@ def test_ordering(api_client):
         {"max_price": "Infinity"},
         {"ending_before": "yesterday"},
         {"ordering": "reserve_price"},
-        {"page": "x"},
         {"page_size": "-1"},
+        {"page_size": "0"},
+        {"page_size": "x"},
     ],
 )
-def test_invalid_filters_are_400_or_ignored_never_500(api_client, params):
+def test_invalid_filters_are_400_problems(api_client, params):
     AuctionFactory.create()
     r = api_client.get(reverse(LIST), params)
-    if {"page", "page_size"} & set(params):
-        # pagination (auctioneer.pagination) answers these: a problem or the default page size
-        assert r.status_code in (HTTPStatus.OK, HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND)
-        assert r.json()
-    else:
-        assert r.status_code == HTTPStatus.BAD_REQUEST, r.content
-        assert r["Content-Type"] == "application/problem+json"
+    assert r.status_code == HTTPStatus.BAD_REQUEST, r.content
+    assert r["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("page", ["x", "0", "2"])
+def test_a_page_that_does_not_exist_is_a_404_problem(api_client, page):
+    AuctionFactory.create()
+    r = api_client.get(reverse(LIST), {"page": page})
+    assert r.status_code == HTTPStatus.NOT_FOUND, r.content
+    assert r["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    "route",
+    ["auctions:auction-list", "auctions:item-list", "auctions:me-auctions", "auctions:me-items", "auctions:me-bids"],
+)
+def test_an_empty_query_parameter_is_the_same_as_leaving_it_out(client_for, route):
+    """The schema says so (`allowEmptyValue`): `?status=&page_size=` is what an HTML form with
+    blank fields sends."""
+    user = UserFactory.create()
+    for _ in range(3):
+        auction = AuctionFactory.create(item=ItemFactory.create(owner=user), seller=user)
+        BidFactory.create(auction=auction, bidder=user)
+    client = client_for(user)
+    schema = client.get("/api/v1/swagger.json").json()
+    url = reverse(route)
+    path = url.removeprefix("/api").rstrip("/")
+    query = [p for p in schema["paths"][path]["get"]["parameters"] if p["in"] == "query"]
+    names = [p["name"] for p in query]
+    assert {"page", "page_size"} <= set(names)
+    assert [p["name"] for p in query if not p.get("allowEmptyValue")] == []
+    plain = client.get(url)
+    assert plain.status_code == HTTPStatus.OK and plain.json()["count"] == 3
+    for name in names:
+        r = client.get(url, {name: ""})
+        assert r.status_code == HTTPStatus.OK, (name, r.content)
+        assert r.json() == plain.json(), name
+    assert client.get(url, dict.fromkeys(names, "")).json() == plain.json()
 
 
 def test_a_list_page_is_a_fixed_number_of_queries(api_client, django_assert_max_num_queries):
