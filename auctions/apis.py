@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
-from auctioneer.pagination import CachedCountPagination, cached_count_note
+from auctioneer.pagination import CachedCountPagination, CachedPageMixin, cached_count_note
 from auctioneer.problems import InvalidInputError, NotFoundError
 from authorization.models import User
 
@@ -292,7 +292,7 @@ def _item_or_404(item_id: int) -> Item:
     return item
 
 
-class ItemListApi(WritePolicyMixin, generics.ListAPIView):
+class ItemListApi(CachedPageMixin, WritePolicyMixin, generics.ListAPIView):
     serializer_class = ItemOutputSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = ItemFilter
@@ -547,7 +547,7 @@ def _auction_body(auction_id: int) -> dict[str, Any]:
     return dict(AuctionOutputSerializer(auction).data)
 
 
-class AuctionListApi(WritePolicyMixin, generics.ListAPIView):
+class AuctionListApi(CachedPageMixin, WritePolicyMixin, generics.ListAPIView):
     serializer_class = AuctionOutputSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = AuctionFilter

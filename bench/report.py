@@ -146,6 +146,7 @@ run `make bench` again. How the harness works and how to read the figures: see t
 - Throttles: {s["throttles"]}. Throttle cache: {", ".join(s["caches"])} (the first runs every scenario; the
   others repeat the bidding scenarios, the only ones that write to the throttle cache; their ratio uses
   the first server's noop).
+- Explore lists' kept counts and pages: {s.get("list_cache", "the defaults (README, Settings)")}.
 - Data: {plan["browse_auctions"]:,} auctions with {plan["browse_bids"]:,} bids for browse_list/auction_detail
   ({plan["detail_auctions"]} auctions with {plan["detail_bids"]:,} bids each for auction_detail);
   {plan["spread_auctions"]:,} open auctions for spread_bids; settle_batch {plan["settle_batch"]:,} auctions,

@@ -39,6 +39,7 @@ from bench import report
 BASE_DIR = Path(__file__).resolve().parent.parent
 PY = sys.executable
 RESULTS = BASE_DIR / "bench" / "results"
+LIST_CACHE_SETTINGS = ("LIST_COUNT_CACHE_SECONDS", "LIST_COUNT_CACHE_MIN_COUNT", "LIST_PAGE_CACHE_SECONDS")
 HTTP_SCENARIOS = ["noop", "browse_list", "auction_detail", "hot_auction", "spread_bids"]
 SETTLE_SCENARIOS = ["settle_batch", "settle_lag"]
 BIDDER_PASSWORD = "bench-Password-1729"  # noqa: S105 - throwaway users in a throwaway database
@@ -561,6 +562,9 @@ def main() -> None:
             "gunicorn_threads": args.threads,
             "caches": args.caches,
             "throttles": "on, rates raised for the load test (THROTTLE_BIDS etc.)",
+            # The explore lists' kept counts and pages (auctioneer/pagination.py): browse_list's answers.
+            "list_cache": {name: os.environ[name] for name in LIST_CACHE_SETTINGS if name in os.environ}
+            or "the defaults (README, Settings)",
             "plan": p,
         },
         "runs": rows,

@@ -266,6 +266,8 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 # every time); smaller counts are always exact (auctioneer/pagination.py says why).
 LIST_COUNT_CACHE_SECONDS = env.int("LIST_COUNT_CACHE_SECONDS", default=5)
 LIST_COUNT_CACHE_MIN_COUNT = env.int("LIST_COUNT_CACHE_MIN_COUNT", default=1000)
+# A page of such a list is answered from the shared cache for LIST_PAGE_CACHE_SECONDS (0: never).
+LIST_PAGE_CACHE_SECONDS = env.int("LIST_PAGE_CACHE_SECONDS", default=1)
 
 # --- Mail --------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -77,6 +77,7 @@ def test_a_large_count_is_served_from_the_cache_within_its_seconds_and_counted_a
 def test_with_zero_seconds_every_count_is_exact(api_client, settings):
     settings.LIST_COUNT_CACHE_MIN_COUNT = 1
     settings.LIST_COUNT_CACHE_SECONDS = 0
+    settings.LIST_PAGE_CACHE_SECONDS = 0
     AuctionFactory.create_batch(2)
     assert _count(api_client) == 2
     AuctionFactory.create()
@@ -145,3 +146,100 @@ def test_the_schema_says_which_counts_may_be_kept(api_client):
         assert "`count` is exact below 1,000" in operations[kept]["description"]
         assert "5 s old" in operations[kept]["responses"]["200"]["schema"]["properties"]["count"]["description"]
     assert "description" not in operations["me_auctions_list"]["responses"]["200"]["schema"]["properties"]["count"]
+    assert "may be up to 1 s old" in operations["auctions_list"]["description"]
+
+
+def _bid_minimum(client, auction_id: int) -> None:
+    url = reverse("auctions:auction-bids", kwargs={"auction_id": auction_id})
+    minimum = client.get(reverse("auctions:auction-detail", kwargs={"auction_id": auction_id})).json()["minimum_bid"]
+    response = client.post(url, {"amount": minimum}, format="json")
+    assert response.status_code == HTTPStatus.CREATED, response.content
+
+
+def _bid_counts(api_client, url: str = AUCTIONS, **params) -> dict[int, int]:
+    response = api_client.get(url, params)
+    assert response.status_code == HTTPStatus.OK, response.content
+    return {row["id"]: row["bid_count"] for row in response.json()["results"]}
+
+
+def test_a_page_of_a_large_list_is_kept_for_its_second_and_built_again_after(api_client, client_for, settings):
+    settings.LIST_COUNT_CACHE_MIN_COUNT = 2
+    settings.LIST_PAGE_CACHE_SECONDS = 1
+    first, _second = AuctionFactory.create_batch(2)
+    before = _bid_counts(api_client, status="open")
+    assert before[first.pk] == 0
+
+    _bid_minimum(client_for(UserFactory.create()), first.pk)
+
+    # The same page within the second is the kept answer, whole; the detail is current.
+    assert _bid_counts(api_client, status="open") == before
+    detail = api_client.get(reverse("auctions:auction-detail", kwargs={"auction_id": first.pk})).json()
+    assert detail["bid_count"] == 1
+    # Any other URL is another page, built now.
+    assert _bid_counts(api_client, status="open", page_size=10)[first.pk] == 1
+
+    time.sleep(1.1)
+    assert _bid_counts(api_client, status="open")[first.pk] == 1
+
+
+def test_a_kept_page_costs_at_most_the_cache_read(api_client, settings, django_assert_max_num_queries):
+    settings.LIST_COUNT_CACHE_MIN_COUNT = 2
+    AuctionFactory.create_batch(3)
+    built = api_client.get(AUCTIONS, {"status": "open"})
+    with django_assert_max_num_queries(1):  # the database cache's read; none with Redis
+        kept = api_client.get(AUCTIONS, {"status": "open"})
+    assert kept.status_code == HTTPStatus.OK
+    assert kept.content == built.content
+    assert kept["Content-Type"] == built["Content-Type"] == "application/json"
+    assert dict(kept.headers) == dict(built.headers)
+    indented = api_client.get(AUCTIONS, {"status": "open"}, HTTP_ACCEPT="application/json; indent=2")
+    assert indented.content != built.content and indented.json() == built.json()
+
+
+def test_a_page_of_a_small_list_is_always_current(api_client, client_for, settings):
+    settings.LIST_COUNT_CACHE_MIN_COUNT = 3
+    first, _second = AuctionFactory.create_batch(2)
+    assert _bid_counts(api_client, status="open")[first.pk] == 0
+    _bid_minimum(client_for(UserFactory.create()), first.pk)
+    assert _bid_counts(api_client, status="open")[first.pk] == 1
+
+
+def test_with_zero_page_seconds_every_page_is_built(api_client, client_for, settings):
+    settings.LIST_COUNT_CACHE_MIN_COUNT = 1
+    settings.LIST_PAGE_CACHE_SECONDS = 0
+    first, _second = AuctionFactory.create_batch(2)
+    assert _bid_counts(api_client)[first.pk] == 0
+    _bid_minimum(client_for(UserFactory.create()), first.pk)
+    assert _bid_counts(api_client)[first.pk] == 1
+
+
+def test_without_the_cache_every_page_is_built(api_client, client_for, settings, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    def bid_counts_while_the_cache_is_down() -> dict[int, int]:
+        with monkeypatch.context() as patch:
+            patch.setattr(cache, "get", down)
+            patch.setattr(cache, "set", down)
+            return _bid_counts(api_client)
+
+    settings.LIST_COUNT_CACHE_MIN_COUNT = 1
+    first, _second = AuctionFactory.create_batch(2)
+    assert bid_counts_while_the_cache_is_down()[first.pk] == 0
+    _bid_minimum(client_for(UserFactory.create()), first.pk)  # its throttle needs the cache
+    assert bid_counts_while_the_cache_is_down()[first.pk] == 1
+
+
+def test_the_item_list_keeps_its_large_pages_too(api_client, client_for, settings):
+    settings.LIST_COUNT_CACHE_MIN_COUNT = 2
+    owner = UserFactory.create()
+    item, _other = ItemFactory.create_batch(2, owner=owner)
+    items = reverse("auctions:item-list")
+    titles = {row["id"]: row["title"] for row in api_client.get(items).json()["results"]}
+    response = client_for(owner).patch(
+        reverse("auctions:item-detail", kwargs={"item_id": item.pk}), {"title": "Renamed"}, format="json"
+    )
+    assert response.status_code == HTTPStatus.OK, response.content
+    assert {row["id"]: row["title"] for row in api_client.get(items).json()["results"]} == titles
+    renamed = {row["id"]: row["title"] for row in api_client.get(items, {"page_size": 5}).json()["results"]}
+    assert renamed[item.pk] == "Renamed"
