@@ -1,6 +1,7 @@
 import contextlib
 import hashlib
 import logging
+import time
 from functools import cached_property
 from http import HTTPStatus
 from typing import Any
@@ -53,7 +54,7 @@ def cached_count_note() -> str:
         )
     if page_seconds > 0:
         note += (
-            f" A page of a list of {smallest:,} or more may be up to {page_seconds} s old (prices, bid counts, "
+            f" A page of a list of {smallest:,} or more may be up to {2 * page_seconds} s old (prices, bid counts, "
             "statuses); a smaller list, and `GET auctions/{id}`, are always current."
         )
     return note
@@ -138,22 +139,28 @@ class CachedCountPagination(PageNumberPagination):
 
 class CachedPageMixin:
     """For a ListAPIView paginated by CachedCountPagination: the answer of a page of a large
-    list (``LIST_COUNT_CACHE_MIN_COUNT`` rows or more) is kept in the shared cache for
-    ``LIST_PAGE_CACHE_SECONDS`` (1; 0 turns it off), and the same page asked again within
-    that second is answered from there, without filtering, querying or serialising.
+    list (``LIST_COUNT_CACHE_MIN_COUNT`` rows or more) is kept in the shared cache, and the
+    same page asked again is answered from there, without filtering, querying or serialising.
+    A kept page is fresh for ``LIST_PAGE_CACHE_SECONDS`` (1; 0 turns this off). After that,
+    one request rebuilds it while the others are still answered the kept page, for at most
+    as long again; so a page is at most twice those seconds old.
 
     Why: the explore list is the most requested page of an auction site, and a handful of
     pages (the first pages of `status=open`, by end time, per category) take most of those
-    requests. Building one costs ~10 ms of CPU (django-filter, the SQL, ~230 model objects,
-    serialisation; `make bench`'s browse_list), a kept one ~1 ms. What a client gives up is at
-    most that second: the detail, a bid's answer and every small list (a seller's own, a rare
-    filter, every list a test builds) are always current.
+    requests. Building one costs ~13 ms of CPU (django-filter, the SQL, ~200 model objects,
+    serialisation; `make bench`'s browse_list), a kept one ~1 ms. Without the single rebuild,
+    every request that arrived while a page was being rebuilt built it too, and those builds
+    were the slowest answers. What a client gives up is those seconds: the detail, a bid's
+    answer and every small list (a seller's own, a rare filter, every list a test builds) are
+    always current.
 
     How: the key is the whole URL as the client sent it (host and query string: the answer's
     `next` and `previous` links repeat them) and its Accept header (JSON may be asked for
     indented). Only 200 answers are kept, as the bytes and content type that were sent, so a
-    kept answer is the same answer; headers are added as for any other. Without the cache,
-    every page is built. Only for lists whose rows do not depend on the caller."""
+    kept answer is the same answer; headers are added as for any other. The rebuild is claimed
+    with the cache's atomic `add` for those seconds (a rebuild that fails leaves the claim to
+    lapse). Without the cache, every page is built. Only for lists whose rows do not depend
+    on the caller."""
 
     _keep_as: str | None = None
 
@@ -165,11 +172,13 @@ class CachedPageMixin:
         key = "list-page:" + hashlib.sha256(repr((url, accept)).encode()).hexdigest()
         try:
             kept = cache.get(key)
+            if kept is not None and kept[0] <= time.time() and cache.add(f"{key}:rebuild", True, seconds):
+                kept = None  # stale, and this request rebuilds it
         except Exception:  # a kept page only saves time
             logger.warning("list page: the cache is unavailable; building the page", exc_info=True)
             kept = None
         if kept is not None:
-            content_type, content = kept
+            _fresh_until, content_type, content = kept
             return HttpResponse(content, content_type=content_type)
         response: Response = super().list(request, *args, **kwargs)  # type: ignore[misc]
         page = getattr(self.paginator, "page", None)  # type: ignore[attr-defined]
@@ -181,6 +190,8 @@ class CachedPageMixin:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
         if self._keep_as is not None and response.status_code == HTTPStatus.OK and isinstance(response, Response):
             response.render()  # as Django would next; a rendered response is not rendered again
+            seconds = settings.LIST_PAGE_CACHE_SECONDS
+            kept = (time.time() + seconds, response["Content-Type"], response.content)
             with contextlib.suppress(Exception):  # kept next time, if the cache is back
-                cache.set(self._keep_as, (response["Content-Type"], response.content), settings.LIST_PAGE_CACHE_SECONDS)
+                cache.set(self._keep_as, kept, 2 * seconds)
         return response
