@@ -103,22 +103,20 @@ DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=No
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "authorization.User"
 
-# --- Cache (throttles, idempotency locks): shared by every process ------------------------
+# --- Cache (throttles, kept list counts and pages): shared by every process ----------------
 REDIS_URL = env.str("REDIS_URL", default="")
+DATABASE_CACHE = {
+    "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+    "LOCATION": "auctioneer_cache",
+    # Django's default (300) culls a third of the entries on each write past it, and the
+    # throttle history of every client active within the last minute must fit. Each write
+    # also counts the table, so it is not unbounded: more clients than this, REDIS_URL.
+    "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=10_000)},
+}
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-        }
-    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "auctioneer_cache",
-        }
-    }
+    CACHES = {"default": DATABASE_CACHE}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
