@@ -7,7 +7,7 @@ from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import BaseCache, caches
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseBase
 from django_filters import OrderingFilter
@@ -17,6 +17,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 logger = logging.getLogger(__name__)
+
+
+def list_cache() -> BaseCache:
+    """Where the kept counts and pages live: CACHES["lists"] (settings, Caches, say why)."""
+    return caches["lists"]
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -72,7 +77,7 @@ class _CachedCountPaginator(Paginator):
         if seconds <= 0:
             return super().count
         try:
-            cached = cache.get(self.count_key)
+            cached = list_cache().get(self.count_key)
         except Exception:  # the kept count only saves time: without the cache, count
             logger.warning("list count: the cache is unavailable; counting", exc_info=True)
             return super().count
@@ -81,7 +86,7 @@ class _CachedCountPaginator(Paginator):
         count = super().count
         if count >= settings.LIST_COUNT_CACHE_MIN_COUNT:
             with contextlib.suppress(Exception):  # kept next time, if the cache is back
-                cache.set(self.count_key, count, seconds)
+                list_cache().set(self.count_key, count, seconds)
         return count
 
 
@@ -97,10 +102,11 @@ class CachedCountPagination(PageNumberPagination):
     list — a rare filter, a seller's search, every list a test builds — is counted every time,
     so a new auction shows in it at once.
 
-    How: Django's cache (shared by every process, like the throttles; one indexed read on the
-    database cache). The key is the list's path and its filter parameters rather than the
-    count's SQL, which carries the request's clock for `status` and would never match twice;
-    the pages, page sizes and orderings of one filter share an entry. While the entry lives,
+    How: Django's cache, CACHES["lists"] (shared by every process; one indexed read on the
+    database cache, whose table is apart from the throttles'). The key is the list's path and
+    its filter parameters rather than the count's SQL, which carries the request's clock for
+    `status` and would never match twice; the pages, page sizes and orderings of one filter
+    share an entry. While the entry lives,
     the pages end where the kept count ends (Django's paginator cuts the last page there), and
     the last page may be short or empty if rows left the list; when it expires, the next
     request counts again. Only for lists whose rows do not depend on the caller."""
@@ -170,6 +176,7 @@ class CachedPageMixin:
             return super().list(request, *args, **kwargs)  # type: ignore[misc]
         url, accept = request.build_absolute_uri(), request.headers.get("Accept", "")
         key = "list-page:" + hashlib.sha256(repr((url, accept)).encode()).hexdigest()
+        cache = list_cache()
         try:
             kept = cache.get(key)
             if kept is not None and kept[0] <= time.time() and cache.add(f"{key}:rebuild", True, seconds):
@@ -193,5 +200,5 @@ class CachedPageMixin:
             seconds = settings.LIST_PAGE_CACHE_SECONDS
             kept = (time.time() + seconds, response["Content-Type"], response.content)
             with contextlib.suppress(Exception):  # kept next time, if the cache is back
-                cache.set(self._keep_as, kept, 2 * seconds)
+                list_cache().set(self._keep_as, kept, 2 * seconds)
         return response

@@ -103,7 +103,10 @@ DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=No
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "authorization.User"
 
-# --- Cache (throttles, kept list counts and pages): shared by every process ----------------
+# --- Caches: shared by every process ----------------------------------------------------
+# "default": the throttles' histories. "lists": the explore lists' kept counts and pages
+# (auctioneer/pagination.py), apart so that a client walking thousands of pages cannot push
+# throttle histories out, and so that those pages (up to ~100 KB each, wanted for 2 s) stay few.
 REDIS_URL = env.str("REDIS_URL", default="")
 DATABASE_CACHE = {
     "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -113,10 +116,16 @@ DATABASE_CACHE = {
     # also counts the table, so it is not unbounded: more clients than this, REDIS_URL.
     "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=10_000)},
 }
+LIST_CACHE = {
+    "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+    "LOCATION": "auctioneer_list_cache",
+    "OPTIONS": {"MAX_ENTRIES": 1_000},
+}
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    REDIS_CACHE = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    CACHES = {"default": REDIS_CACHE, "lists": {**REDIS_CACHE, "KEY_PREFIX": "lists"}}
 else:
-    CACHES = {"default": DATABASE_CACHE}
+    CACHES = {"default": DATABASE_CACHE, "lists": LIST_CACHE}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -265,6 +274,7 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 LIST_COUNT_CACHE_SECONDS = env.int("LIST_COUNT_CACHE_SECONDS", default=5)
 LIST_COUNT_CACHE_MIN_COUNT = env.int("LIST_COUNT_CACHE_MIN_COUNT", default=1000)
 # A page of such a list is answered from the shared cache for LIST_PAGE_CACHE_SECONDS (0: never).
+# Both are kept in CACHES["lists"].
 LIST_PAGE_CACHE_SECONDS = env.int("LIST_PAGE_CACHE_SECONDS", default=1)
 
 # --- Mail --------------------------------------------------------------------------------

@@ -8,10 +8,8 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "auctioneer-test",
-    }
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "auctioneer-test"},
+    "lists": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "auctioneer-test-lists"},
 }
 # Tests that check throttling set their own low rates; the rest must not trip them.
 REST_FRAMEWORK = {

@@ -7,7 +7,7 @@ from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,10 +21,10 @@ AUCTIONS = reverse("auctions:auction-list")
 
 @pytest.fixture(autouse=True)
 def empty_cache() -> Iterator[None]:
-    """The counts these tests keep must not reach another test's list."""
-    cache.clear()
+    """The counts and pages these tests keep must not reach another test's list."""
+    caches["lists"].clear()
     yield
-    cache.clear()
+    caches["lists"].clear()
 
 
 def _count(api_client, url: str = AUCTIONS, **params) -> int:
@@ -92,8 +92,8 @@ def test_without_the_cache_every_count_is_exact(api_client, settings, monkeypatc
         raise ConnectionError("cache down")
 
     settings.LIST_COUNT_CACHE_MIN_COUNT = 1
-    monkeypatch.setattr(cache, "get", down)
-    monkeypatch.setattr(cache, "set", down)
+    monkeypatch.setattr(caches["lists"], "get", down)
+    monkeypatch.setattr(caches["lists"], "set", down)
     AuctionFactory.create_batch(2)
     assert _count(api_client, status="open") == 2
     AuctionFactory.create()
@@ -192,7 +192,7 @@ def test_a_stale_page_is_answered_while_another_request_rebuilds_it_and_never_af
     _bid_minimum(client_for(UserFactory.create()), first.pk)
     time.sleep(1.1)
 
-    monkeypatch.setattr(cache, "add", lambda *args, **kwargs: False)  # another request claimed the rebuild
+    monkeypatch.setattr(caches["lists"], "add", lambda *args, **kwargs: False)  # another request claimed the rebuild
     assert _bid_counts(api_client, status="open")[first.pk] == 0
     time.sleep(1.0)  # and never finished it: after twice the seconds the kept page is gone
     assert _bid_counts(api_client, status="open")[first.pk] == 1
@@ -235,14 +235,14 @@ def test_without_the_cache_every_page_is_built(api_client, client_for, settings,
 
     def bid_counts_while_the_cache_is_down() -> dict[int, int]:
         with monkeypatch.context() as patch:
-            patch.setattr(cache, "get", down)
-            patch.setattr(cache, "set", down)
+            patch.setattr(caches["lists"], "get", down)
+            patch.setattr(caches["lists"], "set", down)
             return _bid_counts(api_client)
 
     settings.LIST_COUNT_CACHE_MIN_COUNT = 1
     first, _second = AuctionFactory.create_batch(2)
     assert bid_counts_while_the_cache_is_down()[first.pk] == 0
-    _bid_minimum(client_for(UserFactory.create()), first.pk)  # its throttle needs the cache
+    _bid_minimum(client_for(UserFactory.create()), first.pk)  # its throttle has a cache of its own
     assert bid_counts_while_the_cache_is_down()[first.pk] == 1
 
 

@@ -7,7 +7,7 @@ from http import HTTPStatus
 from typing import Any
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -96,7 +96,7 @@ def test_the_browse_page_is_two_queries_whatever_the_page_size_and_filters(api_c
 
 def test_a_kept_count_leaves_the_browse_page_one_query(api_client, settings, django_assert_max_num_queries):
     settings.LIST_COUNT_CACHE_MIN_COUNT = 10
-    cache.clear()
+    caches["lists"].clear()
     AuctionFactory.create_batch(12)
     for page in (1, 2, 3):
         params = {**BROWSE, "page_size": 5, "page": page}
@@ -104,7 +104,7 @@ def test_a_kept_count_leaves_the_browse_page_one_query(api_client, settings, dja
         with django_assert_max_num_queries(expected):  # (the test cache is in memory, not a query)
             response = api_client.get(reverse("auctions:auction-list"), params)
         assert response.json()["count"] == 12
-    cache.clear()
+    caches["lists"].clear()
 
 
 def test_settled_auctions_add_one_query_for_their_winning_bids(api_client, django_assert_max_num_queries):

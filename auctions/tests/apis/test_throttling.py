@@ -53,8 +53,8 @@ def test_item_writes_are_throttled(client_for, user, low_rates):
 
 @pytest.fixture
 def database_cache(settings):
-    """The cache a deployment without REDIS_URL runs on (the tests otherwise use memory)."""
-    settings.CACHES = {"default": base.DATABASE_CACHE}
+    """The caches a deployment without REDIS_URL runs on (the tests otherwise use memory)."""
+    settings.CACHES = {"default": base.DATABASE_CACHE, "lists": base.LIST_CACHE}
     call_command("createcachetable", verbosity=0)
 
 
