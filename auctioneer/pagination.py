@@ -20,7 +20,8 @@ logger = logging.getLogger(__name__)
 
 
 def list_cache() -> BaseCache:
-    """Where the kept counts and pages live: CACHES["lists"] (settings, Caches, say why)."""
+    """Where the kept counts and pages live: CACHES["lists"] (auctioneer/settings/base.py,
+    "Caches", says why it is apart from the throttles' cache)."""
     return caches["lists"]
 
 
@@ -106,10 +107,9 @@ class CachedCountPagination(PageNumberPagination):
     database cache, whose table is apart from the throttles'). The key is the list's path and
     its filter parameters rather than the count's SQL, which carries the request's clock for
     `status` and would never match twice; the pages, page sizes and orderings of one filter
-    share an entry. While the entry lives,
-    the pages end where the kept count ends (Django's paginator cuts the last page there), and
-    the last page may be short or empty if rows left the list; when it expires, the next
-    request counts again. Only for lists whose rows do not depend on the caller."""
+    share an entry. While the entry lives, the pages end where the kept count ends (Django's
+    paginator cuts the last page there), and the last page may be short or empty if rows left
+    the list; when it expires, the next request counts again. Only for lists whose rows do not depend on the caller."""
 
     django_paginator_class = _CachedCountPaginator
 
