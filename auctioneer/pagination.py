@@ -28,8 +28,8 @@ def list_cache() -> BaseCache:
 class PageNumberPagination(pagination.PageNumberPagination):
     """`?page=` and `?page_size=` (at most 100): ``{"count", "next", "previous", "results"}``.
 
-    A page_size above the maximum is capped; one that is not a whole number ≥ 1 is a 400
-    problem rather than silently replaced (a page past the last one is 404)."""
+    A page_size above the maximum is capped; a page or page_size that is not a whole number
+    ≥ 1 is a 400 problem rather than silently replaced (a page past the last one is 404)."""
 
     page_size_query_param = "page_size"
     max_page_size = 100
@@ -43,6 +43,12 @@ class PageNumberPagination(pagination.PageNumberPagination):
             raise ValidationError({self.page_size_query_param: ["Enter a whole number from 1 (at most 100 are sent)."]})
         # A huge number is capped without being parsed whole.
         return self.max_page_size if len(digits) > 3 else min(int(digits), self.max_page_size)
+
+    def get_page_number(self, request: Request, paginator: Any) -> Any:
+        raw = request.query_params.get(self.page_query_param, "")
+        if raw not in ("", *self.last_page_strings) and not (raw.isascii() and raw.isdigit() and raw.lstrip("0")):
+            raise ValidationError({self.page_query_param: ["Enter a whole number from 1."]})
+        return super().get_page_number(request, paginator)
 
 
 def cached_count_note() -> str:

@@ -11,11 +11,13 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -157,6 +159,10 @@ _DRF_TYPES = {
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's EXCEPTION_HANDLER: every error becomes a problem-details response."""
+    request = context.get("request")
+    if request is not None and not isinstance(getattr(request, "accepted_renderer", None), JSONRenderer):
+        # Views that answer in HTML or YAML (the docs) still answer their errors in JSON.
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), PROBLEM_CONTENT_TYPE
     if isinstance(exc, ApplicationError):
         return problem_response(
             problem(
@@ -181,6 +187,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             ),
             headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
         )
+    if isinstance(exc, exceptions.NotAuthenticated) and getattr(request, "oauth2_error", None):
+        # A token was sent but is not valid (authorization.authentication sets the error).
+        replaced = exceptions.AuthenticationFailed("The access token is invalid, expired or revoked.")
+        replaced.auth_header = getattr(exc, "auth_header", None)  # type: ignore[attr-defined]  # WWW-Authenticate
+        exc = replaced
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
@@ -217,12 +228,32 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return problem_response(body, headers=headers)
 
 
-def _json_problem(request: HttpRequest, status_code: int, detail: str) -> JsonResponse:
+def _json_problem(request: HttpRequest, status_code: int, detail: str, problem_type: str | None = None) -> JsonResponse:
     return JsonResponse(
-        problem(status_code, detail=detail),
+        problem(status_code, detail=detail, problem_type=problem_type),
         status=status_code,
         content_type=PROBLEM_CONTENT_TYPE,
     )
+
+
+def body_size_problem(request: HttpRequest) -> JsonResponse | None:
+    """A body the server will not read: larger than DATA_UPLOAD_MAX_MEMORY_SIZE (413), or
+    chunked, whose size is unknown until it has been read (411). Django checks the size only
+    when it reads a form; DRF reads JSON from the stream, so nothing else would."""
+    if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return _json_problem(
+            request, 411, "Send the body with a Content-Length, not chunked.", problem_type="length-required"
+        )
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return _json_problem(request, 400, "The Content-Length header is not a number.", problem_type="bad-request")
+    if limit is not None and length > limit:
+        return _json_problem(
+            request, 413, f"The body is {length} bytes; at most {limit} are accepted.", problem_type="payload-too-large"
+        )
+    return None
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

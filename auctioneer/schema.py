@@ -86,6 +86,7 @@ class SchemaGenerator(OpenAPISchemaGenerator):
         definitions = schema.get("definitions", {})
         inputs = _referenced_from_bodies(schema, definitions)
         for name, definition in definitions.items():
+            _open_mixed_types(definition)
             _drop_output_only_constraints(definition, everywhere=name not in inputs)
             if name in inputs:
                 _forbid_nul(definition)
@@ -124,6 +125,15 @@ def _referenced_from_bodies(schema: dict, definitions: dict) -> set[str]:
             if isinstance(operation, dict):
                 walk([p for p in operation.get("parameters", []) if p.get("in") == "body"])
     return found
+
+
+def _open_mixed_types(definition: dict) -> None:
+    """A field that takes one of several JSON types (`x-types`, e.g. `item`: an id or an object)
+    has no `type` at all: Swagger 2.0 cannot say "one of", and naming one would be untrue."""
+    for prop in definition.get("properties", {}).values():
+        if "x-types" in prop:
+            prop.pop("type", None)
+            prop.pop("pattern", None)
 
 
 def _drop_output_only_constraints(definition: dict, *, everywhere: bool) -> None:

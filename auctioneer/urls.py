@@ -8,7 +8,9 @@ api_info = openapi.Info(
     description=(
         "Auction-as-a-Service. Reads of public data need no token; every write needs "
         "`Authorization: Bearer <access_token>` (POST /api/auth/token). Errors are RFC 9457 "
-        "problem details (`application/problem+json`)."
+        "problem details (`application/problem+json`). Money is a decimal string in the schema; "
+        "requests may also send it as a JSON number, greater than 0 and at most 1000000000000, with at "
+        "most the currency's decimal places."
     ),
 )
 

@@ -1,13 +1,35 @@
 """Query filters of the explore endpoints (django-filter). Invalid values are 400 problems."""
 
+from datetime import UTC, datetime
+
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 
 from .models import Auction, AuctionStatusCode, Item
 
 # Bounded number inputs: an unbounded Decimal reaches the database adapter and fails there.
 _ID = {"decimal_places": 0, "max_digits": 18, "min_value": 1}
 _MONEY = {"decimal_places": 4, "max_digits": 17, "min_value": 0}
+
+
+class _UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time that must also exist in UTC: `0001-01-01T00:00+14:00` does not, and
+    would otherwise fail in the database adapter instead of being a 400."""
+
+    def to_python(self, value: str | None) -> datetime | None:
+        result = super().to_python(value)
+        if result is not None:
+            try:
+                result.astimezone(UTC)
+            except OverflowError:
+                raise ValidationError("Datetime value out of range.", code="overflow") from None
+        return result
+
+
+class _IsoDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = _UtcIsoDateTimeField
 
 
 def _search(queryset: QuerySet, prefix: str, value: str) -> QuerySet:
@@ -51,8 +73,8 @@ class AuctionFilter(filters.FilterSet):
     max_price = filters.NumberFilter(
         field_name="current_price", lookup_expr="lte", **_MONEY, label="current_price <= this."
     )
-    ending_before = filters.IsoDateTimeFilter(field_name="end_time", lookup_expr="lt", label="end_time < this.")
-    ending_after = filters.IsoDateTimeFilter(field_name="end_time", lookup_expr="gt", label="end_time > this.")
+    ending_before = _IsoDateTimeFilter(field_name="end_time", lookup_expr="lt", label="end_time < this.")
+    ending_after = _IsoDateTimeFilter(field_name="end_time", lookup_expr="gt", label="end_time > this.")
     ordering = filters.OrderingFilter(
         fields=("end_time", "current_price", "created_at", "bid_count"),
         label="end_time, current_price, created_at, bid_count (- for descending)",

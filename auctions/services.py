@@ -251,23 +251,25 @@ def _auction_locked(auction_id: int) -> Auction:
     return auction
 
 
-def _auction_check_seller_can_edit(*, auction: Auction, user: User, action: str) -> None:
+def _auction_check_seller_can_edit(*, auction: Auction, user: User, action: str, now: datetime) -> None:
+    """PATCH and cancel: the seller's, while the auction is active, has no bid and has not ended
+    (an ended one is the workers' to settle, even before they have)."""
     if auction.seller_id != user.pk:
         raise ForbiddenError(f"Only the seller may {action} this auction.")
     if auction.state != AuctionState.ACTIVE:
         raise ConflictError(f"The auction is {auction.state}; it can no longer change.")
     if auction.bid_count > 0:
-        raise ConflictError(f"The auction has bids; it can no longer {action}.")
+        raise ConflictError(f"The auction has bids; the seller can no longer {action} it.")
+    if auction.end_time <= now:
+        raise ConflictError("The auction has ended; it can no longer change.")
 
 
 def auction_update(*, auction_id: int, user: User, data: dict[str, Any]) -> Auction:
     """PATCH: seller only, before the first bid, validated like a new auction."""
     with transaction.atomic():
         auction = _auction_locked(auction_id)
-        _auction_check_seller_can_edit(auction=auction, user=user, action="edit")
         now = timezone.now()
-        if auction.end_time <= now:
-            raise ConflictError("The auction has ended; it can no longer change.")
+        _auction_check_seller_can_edit(auction=auction, user=user, action="edit", now=now)
         values = {field: getattr(auction, field) for field in AUCTION_FIELDS}
         changes = {key: value for key, value in data.items() if key in AUCTION_FIELDS}
         if "currency" in changes:
@@ -286,9 +288,10 @@ def auction_update(*, auction_id: int, user: User, data: dict[str, Any]) -> Auct
 def auction_cancel(*, auction_id: int, user: User) -> Auction:
     with transaction.atomic():
         auction = _auction_locked(auction_id)
-        _auction_check_seller_can_edit(auction=auction, user=user, action="cancel")
+        now = timezone.now()
+        _auction_check_seller_can_edit(auction=auction, user=user, action="cancel", now=now)
         auction.state = AuctionState.CANCELLED
-        auction.settled_at = timezone.now()
+        auction.settled_at = now
         auction.save(update_fields=["state", "settled_at", "updated_at"])
     return auction
 

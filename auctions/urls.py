@@ -30,7 +30,7 @@ urlpatterns = [
     api_path("me/auctions", apis.MeAuctionListApi.as_view(), name="me-auctions"),
     api_path("me/bids", apis.MeBidListApi.as_view(), name="me-bids"),
     # API docs (drf-yasg): Swagger UI, ReDoc and the raw schema.
-    re_path(r"^swagger\.(?P<format>json|yaml)$", schema_view.without_ui(cache_timeout=0), name="schema"),
+    re_path(r"^swagger\.(?P<format>json|yaml)/?$", schema_view.without_ui(cache_timeout=0), name="schema"),
     api_path("docs", schema_view.with_ui("swagger", cache_timeout=0), name="docs"),
     api_path("redoc", schema_view.with_ui("redoc", cache_timeout=0), name="redoc"),
 ]

@@ -4,7 +4,8 @@ from django.db.models.functions import Lower
 
 
 class User(AbstractUser):
-    """An API user: bidder, seller, or both. Email is unique regardless of case."""
+    """An API user: bidder, seller, or both. Username and email are unique regardless of case
+    (by the database's lower(): every letter on PostgreSQL, ASCII letters only on SQLite)."""
 
     email = models.EmailField("email address")
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code")
@@ -17,6 +18,7 @@ class User(AbstractUser):
         verbose_name = "user"
         verbose_name_plural = "users"
         constraints = [
+            models.UniqueConstraint(Lower("username"), name="user_username_unique_ci"),
             models.UniqueConstraint(
                 Lower("email"),
                 condition=~models.Q(email=""),

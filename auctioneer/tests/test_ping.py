@@ -22,6 +22,7 @@ def test_ping_without_a_token_is_a_401_problem(api_client):
     assert response.status_code == HTTPStatus.UNAUTHORIZED
     assert response["Content-Type"].startswith("application/problem+json")
     assert response.json()["status"] == HTTPStatus.UNAUTHORIZED
+    assert response.json()["detail"] == "Authentication credentials were not provided."
 
 
 def test_ping_with_an_unknown_token_is_a_401_problem(api_client):
@@ -31,3 +32,5 @@ def test_ping_with_an_unknown_token_is_a_401_problem(api_client):
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
     assert response.json()["status"] == HTTPStatus.UNAUTHORIZED
+    assert response.json()["detail"] == "The access token is invalid, expired or revoked."
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]

@@ -49,8 +49,16 @@ def test_production_refuses_to_start_without_secret_key():
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
-def test_production_refuses_to_start_without_allowed_hosts():
-    result = _manage("check", DJANGO_SECRET_KEY="x" * 60)
+@pytest.mark.parametrize("key", ["", "short-key"])
+def test_production_refuses_to_start_with_an_empty_or_short_secret_key(key):
+    result = _manage("check", DJANGO_SECRET_KEY=key, ALLOWED_HOSTS="api.example.com")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("hosts", [None, "", " , "])
+def test_production_refuses_to_start_without_allowed_hosts(hosts):
+    result = _manage("check", DJANGO_SECRET_KEY="x" * 60, **({} if hosts is None else {"ALLOWED_HOSTS": hosts}))
     assert result.returncode != 0
     assert "ALLOWED_HOSTS" in result.stderr
 

@@ -24,3 +24,11 @@ def test_deactivating_a_user_in_admin_revokes_their_tokens(user, make_token, bea
     user.save()  # reactivated: a revoked token must stay revoked
     status = bearer(token).get(reverse("authorization:account")).status_code
     assert status == (HTTPStatus.OK if still_works else HTTPStatus.UNAUTHORIZED)
+
+
+@pytest.mark.parametrize("path", ["/o/applications/", "/o/authorize/?response_type=code&client_id=x"])
+def test_the_session_pages_of_o_send_a_visitor_to_a_login_page_that_exists(client, path):
+    response = client.get(path)
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"].startswith("/admin/login/?next=")
+    assert client.get(response["Location"]).status_code == HTTPStatus.OK

@@ -89,6 +89,9 @@ def test_cors_opens_only_to_configured_origins(reliability_record):
     assert "idempotency-key" in preflight.headers["Access-Control-Allow-Headers"]
     other = client.get("/api/v1/metadata/currencies", HTTP_ORIGIN="https://evil.example.net")
     assert "Access-Control-Allow-Origin" not in other.headers
+    read = client.get("/api/v1/metadata/currencies", HTTP_ORIGIN=ORIGIN)
+    exposed = {name.strip().lower() for name in read.headers["Access-Control-Expose-Headers"].split(",")}
+    assert {"retry-after", "location", "idempotent-replayed", "www-authenticate"} <= exposed
     reliability_record("hardening", "CORS open only to configured origins", 2)
 
 

@@ -3,11 +3,14 @@ BidPlacementSerializer (every bid's answer) say exactly what DRF's walk over the
 fields says, for every kind of auction and bid."""
 
 import json
+import re
+from datetime import timedelta
 from decimal import Decimal
 from http import HTTPStatus
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework import serializers
 
 from auctions import selectors, services
@@ -61,3 +64,19 @@ def test_the_written_out_bid_placement_equals_the_declared_fields():
         serializer = BidPlacementSerializer(placement)
         declared = serializers.Serializer.to_representation(serializer, placement)
         assert json.dumps(serializer.data) == json.dumps(declared)  # same keys, order, values
+
+
+def test_every_time_has_the_same_width_so_that_times_sort_as_strings(client_for, api_client):
+    """A time on a whole second is written with its six zeros, like every other."""
+    auction = AuctionFactory.create(end_time=timezone.now().replace(microsecond=0) + timedelta(days=2))
+    bid = client_for(UserFactory.create()).post(
+        reverse("auctions:auction-bids", kwargs={"auction_id": auction.pk}), {"amount": "10"}, format="json"
+    )
+    assert bid.status_code == HTTPStatus.CREATED, bid.content
+    body = api_client.get(reverse("auctions:auction-detail", kwargs={"auction_id": auction.pk})).json()
+    history = api_client.get(reverse("auctions:auction-bids", kwargs={"auction_id": auction.pk})).json()
+    times = [body["start_time"], body["end_time"], body["created_at"], bid.json()["placed_at"], bid.json()["end_time"]]
+    times.append(history["results"][0]["placed_at"])
+    for text in times:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", text), text
+    assert body["end_time"].endswith(".000000Z")  # on a whole second

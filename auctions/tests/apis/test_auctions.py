@@ -169,7 +169,7 @@ def test_a_time_with_an_offset_is_stored_in_utc(client_for, user):
         reverse(LIST), new_auction_body(end_time=end.astimezone(timezone.get_fixed_timezone(120)).isoformat())
     )
     assert r.status_code == HTTPStatus.CREATED
-    assert r.json()["end_time"] == end.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert r.json()["end_time"] == end.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
 
 
 def test_a_future_start_reads_scheduled(client_for, user):
@@ -222,6 +222,21 @@ def test_cancel_after_a_bid_is_409(client_for):
     r = client_for(auction.seller).post(reverse("auctions:auction-cancel", kwargs={"auction_id": auction.pk}))
     assert r.status_code == HTTPStatus.CONFLICT
     assert Auction.objects.get(pk=auction.pk).state == AuctionState.ACTIVE
+
+
+@pytest.mark.parametrize("method", ["cancel", "patch"])
+def test_an_ended_auction_not_yet_settled_cannot_be_cancelled_or_edited(client_for, method):
+    now = timezone.now()
+    auction = AuctionFactory.create(start_time=now - timedelta(hours=1), end_time=now - timedelta(seconds=1))
+    seller = client_for(auction.seller)
+    if method == "cancel":
+        r = seller.post(reverse("auctions:auction-cancel", kwargs={"auction_id": auction.pk}))
+    else:
+        r = seller.patch(detail(auction.pk), {"extension_seconds": 5})
+    assert r.status_code == HTTPStatus.CONFLICT, r.content
+    assert r["Content-Type"] == "application/problem+json"
+    assert r.json()["detail"] == "The auction has ended; it can no longer change."
+    assert Auction.objects.get(pk=auction.pk).state == AuctionState.ACTIVE  # left for the workers to settle
 
 
 def test_unknown_auction_is_404_problem(api_client):
@@ -347,10 +362,15 @@ def test_ordering(api_client):
         {"min_price": "1e400"},
         {"max_price": "Infinity"},
         {"ending_before": "yesterday"},
+        {"ending_before": "0001-01-01T00:00:00+14:00"},  # exists only before year 1 in UTC
+        {"ending_after": "9999-12-31T23:59:59-14:00"},  # and after year 9999
         {"ordering": "reserve_price"},
         {"page_size": "-1"},
         {"page_size": "0"},
         {"page_size": "x"},
+        {"page": "x"},
+        {"page": "0"},
+        {"page": "-1"},
     ],
 )
 def test_invalid_filters_are_400_problems(api_client, params):
@@ -360,7 +380,7 @@ def test_invalid_filters_are_400_problems(api_client, params):
     assert r["Content-Type"] == "application/problem+json"
 
 
-@pytest.mark.parametrize("page", ["x", "0", "2"])
+@pytest.mark.parametrize("page", ["2", "99999999999999999999999"])
 def test_a_page_that_does_not_exist_is_a_404_problem(api_client, page):
     AuctionFactory.create()
     r = api_client.get(reverse(LIST), {"page": page})

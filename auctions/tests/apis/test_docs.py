@@ -1,7 +1,9 @@
+from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +80,30 @@ def test_docs_pages_render_with_debug_off(api_client, name, settings):
     assert b"swagger.json" in response.content or b"spec-url" in response.content or b"<html" in response.content
 
 
+@pytest.mark.parametrize("path", ["/api/v1/swagger.json/", "/api/v1/swagger.yaml/", "/api/v1/docs/", "/api/v1/redoc/"])
+def test_docs_answer_with_a_trailing_slash_too(api_client, path):
+    assert api_client.get(path).status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "accept", "code"),
+    [
+        ("post", "/api/v1/docs", None, HTTPStatus.METHOD_NOT_ALLOWED),
+        ("delete", "/api/v1/redoc", None, HTTPStatus.METHOD_NOT_ALLOWED),
+        ("post", "/api/v1/swagger.yaml", None, HTTPStatus.METHOD_NOT_ALLOWED),
+        ("get", "/api/v1/docs?format=bogus", None, HTTPStatus.NOT_FOUND),
+        ("get", "/api/v1/redoc", "application/problem+json", HTTPStatus.NOT_ACCEPTABLE),
+    ],
+)
+def test_docs_errors_are_json_problems(api_client, method, path, accept, code):
+    """The docs render HTML and YAML, but their errors are problem details like everyone else's."""
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+    response = getattr(api_client, method)(path, **headers)
+    assert response.status_code == code
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["status"] == code
+
+
 def test_lists_are_documented_as_pages(schema):
     for path in ["/items", "/auctions", "/auctions/{auction_id}/bids", "/me/items", "/me/auctions", "/me/bids"]:
         ok = schema["paths"][path]["get"]["responses"]["200"]["schema"]
@@ -89,3 +115,17 @@ def test_lists_are_documented_as_pages(schema):
 def test_patch_bodies_are_all_optional(schema):
     for name in ("ItemPatch", "AuctionPatch"):
         assert not schema["definitions"][name].get("required"), name
+
+
+def test_item_of_a_new_auction_is_an_id_or_an_object(schema, client_for, user):
+    """Swagger 2.0 has no oneOf: `item` leaves its type open rather than claim only one of them."""
+    item = schema["definitions"]["AuctionInput"]["properties"]["item"]
+    assert "type" not in item
+    assert item["x-types"] == ["integer", "object"]
+    body = {"currency": "EUR", "starting_price": "10", "end_time": (timezone.now() + timedelta(days=7)).isoformat()}
+    new_item = {"title": "Lamp", "description": "Brass.", "condition": "used", "category": "collectibles"}
+    client = client_for(user)
+    made = client.post(reverse("auctions:auction-list"), {**body, "item": new_item}, format="json")
+    assert made.status_code == HTTPStatus.CREATED, made.content
+    relisted = client.post(reverse("auctions:auction-list"), {**body, "item": made.json()["item"]["id"]}, format="json")
+    assert relisted.status_code == HTTPStatus.CONFLICT  # the id form: that item is in an active auction

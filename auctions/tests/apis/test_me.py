@@ -33,6 +33,14 @@ def test_me_items_and_auctions_are_the_callers_own(client_for, user):
     assert [row["id"] for row in only_open] == [my_auction.pk]
 
 
+def test_me_auctions_refuses_a_time_outside_utc_with_a_400(client_for, user):
+    AuctionFactory.create(item__owner=user)
+    r = client_for(user).get(reverse("auctions:me-auctions"), {"ending_after": "0001-01-01T00:00:00+14:00"})
+    assert r.status_code == HTTPStatus.BAD_REQUEST, r.content
+    assert r["Content-Type"] == "application/problem+json"
+    assert r.json()["errors"] == {"ending_after": ["Datetime value out of range."]}
+
+
 def _bid(client, auction, amount, **extra):
     r = client.post(
         reverse("auctions:auction-bids", kwargs={"auction_id": auction.pk}), {"amount": amount, **extra}, format="json"

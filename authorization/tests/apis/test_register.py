@@ -75,6 +75,19 @@ def test_a_taken_username_is_409(api_client, oauth_client, username):
     assert "username" in response.json()["errors"]
 
 
+def test_two_registrations_racing_for_one_username_in_two_cases_give_one_account(api_client, oauth_client, monkeypatch):
+    """The check before the insert cannot see a registration that has not committed yet; the
+    database's unique lower(username) refuses the second, and the client gets the 409."""
+    UserFactory.create(username="Race")
+    monkeypatch.setattr("authorization.selectors.user_username_taken", lambda **kwargs: False)
+
+    response = api_client.post(URL, body(username="race"), format="json")
+
+    assert response.status_code == HTTPStatus.CONFLICT, response.content
+    assert response["Content-Type"] == PROBLEM
+    assert User.objects.filter(username__iexact="race").count() == 1
+
+
 def test_a_taken_email_is_409_whatever_its_case(api_client, oauth_client):
     UserFactory.create(email="Bob@Example.com")
 

@@ -1,3 +1,4 @@
+import logging
 from http import HTTPStatus
 
 import pytest
@@ -33,6 +34,19 @@ def test_token_answers_exactly_the_token_fields(api_client, oauth_client, user):
     assert data["token_type"] == "Bearer"
     assert data["expires_in"] == 3600
     assert set(data["scope"].split()) == {"read", "write"}
+
+
+def test_a_login_logs_no_notice_about_the_password_grant(api_client, oauth_client, user, capfd):
+    """The password grant is the contract; DOT's per-login RFC 9700 notice is filtered out."""
+    handler = logging.StreamHandler()
+    logging.getLogger("oauth2_provider").addHandler(handler)
+    try:
+        response = api_client.post(TOKEN, {"username": user.username, "password": PASSWORD})
+    finally:
+        logging.getLogger("oauth2_provider").removeHandler(handler)
+
+    assert response.status_code == HTTPStatus.OK
+    assert "RFC 9700" not in capfd.readouterr().err
 
 
 def test_tokens_are_stored_as_checksums_only(api_client, oauth_client, user):
