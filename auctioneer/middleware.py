@@ -2,17 +2,34 @@
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponseBase
+from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
-from auctioneer.problems import body_size_problem
+from auctioneer.problems import json_problem_response
 
 
 class BodySizeLimitMiddleware:
-    """Refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE (413) or of unknown size (411) before
-    authentication, parsing or a view can read it (auctioneer.problems.body_size_problem)."""
+    """Refuses a body the server will not read, before authentication, parsing or a view can
+    read it: larger than DATA_UPLOAD_MAX_MEMORY_SIZE (413), or chunked, whose size is unknown
+    until it has been read (411). Django checks the size only when it reads a form; DRF reads
+    JSON from the stream, so nothing else would."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        return body_size_problem(request) or self.get_response(request)
+        return _refusal(request) or self.get_response(request)
+
+
+def _refusal(request: HttpRequest) -> JsonResponse | None:
+    if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return json_problem_response(411, "Send the body with a Content-Length, not chunked.", "length-required")
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return json_problem_response(400, "The Content-Length header is not a number.", "bad-request")
+    if limit is not None and length > limit:
+        detail = f"The body is {length} bytes; at most {limit} are accepted."
+        return json_problem_response(413, detail, "payload-too-large")
+    return None

@@ -38,17 +38,22 @@ class PageNumberPagination(pagination.PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param, "")
         if raw == "":
             return int(self.page_size or self.max_page_size)
-        digits = raw.lstrip("0")
-        if not (raw.isascii() and raw.isdigit()) or not digits:
+        if not _whole_number_from_1(raw):
             raise ValidationError({self.page_size_query_param: ["Enter a whole number from 1 (at most 100 are sent)."]})
         # A huge number is capped without being parsed whole.
+        digits = raw.lstrip("0")
         return self.max_page_size if len(digits) > 3 else min(int(digits), self.max_page_size)
 
     def get_page_number(self, request: Request, paginator: Any) -> Any:
         raw = request.query_params.get(self.page_query_param, "")
-        if raw not in ("", *self.last_page_strings) and not (raw.isascii() and raw.isdigit() and raw.lstrip("0")):
+        if raw not in ("", *self.last_page_strings) and not _whole_number_from_1(raw):
             raise ValidationError({self.page_query_param: ["Enter a whole number from 1."]})
         return super().get_page_number(request, paginator)
+
+
+def _whole_number_from_1(raw: str) -> bool:
+    """ASCII digits only (no sign, point, exponent or other scripts' digits), not all zeros."""
+    return raw.isascii() and raw.isdigit() and bool(raw.lstrip("0"))
 
 
 def cached_count_note() -> str:

@@ -11,7 +11,6 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
@@ -228,7 +227,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return problem_response(body, headers=headers)
 
 
-def _json_problem(request: HttpRequest, status_code: int, detail: str, problem_type: str | None = None) -> JsonResponse:
+def json_problem_response(status_code: int, detail: str, problem_type: str | None = None) -> JsonResponse:
+    """A problem answered outside DRF (Django's error handlers, middleware)."""
     return JsonResponse(
         problem(status_code, detail=detail, problem_type=problem_type),
         status=status_code,
@@ -236,37 +236,17 @@ def _json_problem(request: HttpRequest, status_code: int, detail: str, problem_t
     )
 
 
-def body_size_problem(request: HttpRequest) -> JsonResponse | None:
-    """A body the server will not read: larger than DATA_UPLOAD_MAX_MEMORY_SIZE (413), or
-    chunked, whose size is unknown until it has been read (411). Django checks the size only
-    when it reads a form; DRF reads JSON from the stream, so nothing else would."""
-    if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
-        return _json_problem(
-            request, 411, "Send the body with a Content-Length, not chunked.", problem_type="length-required"
-        )
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return _json_problem(request, 400, "The Content-Length header is not a number.", problem_type="bad-request")
-    if limit is not None and length > limit:
-        return _json_problem(
-            request, 413, f"The body is {length} bytes; at most {limit} are accepted.", problem_type="payload-too-large"
-        )
-    return None
-
-
 def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return _json_problem(request, 404, f"No resource at {request.path}.")
+    return json_problem_response(404, f"No resource at {request.path}.")
 
 
 def handler500(request: HttpRequest) -> JsonResponse:
-    return _json_problem(request, 500, "The server failed to answer; the error has been logged.")
+    return json_problem_response(500, "The server failed to answer; the error has been logged.")
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return _json_problem(request, 400, "The request could not be understood.")
+    return json_problem_response(400, "The request could not be understood.")
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return _json_problem(request, 403, "You may not do this.")
+    return json_problem_response(403, "You may not do this.")
