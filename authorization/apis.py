@@ -140,7 +140,7 @@ class TokenApi(APIView):
         class Meta:
             ref_name = "TokenInput"
 
-        username = StrictCharField(max_length=254)
+        username = StrictCharField(max_length=254, help_text="Matched ignoring case, as register matches it.")
         password = StrictCharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
 
     @swagger_auto_schema(

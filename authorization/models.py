@@ -1,6 +1,23 @@
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
+from django.db.models import QuerySet, Value
 from django.db.models.functions import Lower
+
+
+class UserManager(DjangoUserManager["User"]):
+    def with_username(self, username: str) -> "QuerySet[User]":
+        """The account named `username`, ignoring case. Both sides go through the database's
+        lower(), the same function as the unique constraint below, so this is at most one row
+        (Python's lower() or `iexact`'s upper() can fold differently, e.g. U+017F long s and `s`)."""
+        return self.alias(username_lower=Lower("username")).filter(username_lower=Lower(Value(username)))
+
+    def get_by_natural_key(self, username: str | None) -> "User":
+        # Django's ModelBackend (and so the password grant, the admin login and
+        # createsuperuser) finds accounts here: a username is one account whatever its case.
+        return self.with_username(username or "").get()
 
 
 class User(AbstractUser):
@@ -12,6 +29,8 @@ class User(AbstractUser):
     city = models.CharField(max_length=100, blank=True)
 
     REQUIRED_FIELDS = ["email"]
+
+    objects: ClassVar[UserManager] = UserManager()
 
     class Meta:
         swappable = "AUTH_USER_MODEL"

@@ -4,7 +4,7 @@ from .models import User
 
 
 def user_username_taken(*, username: str) -> bool:
-    return User.objects.filter(username__iexact=username).exists()
+    return User.objects.with_username(username).exists()
 
 
 def user_email_taken(*, email: str, exclude: User | None = None) -> bool:

@@ -63,9 +63,9 @@ def test_tokens_are_stored_as_checksums_only(api_client, oauth_client, user):
     [
         {"username": "user-that-exists", "password": "wrong password"},
         {"username": "nobody", "password": PASSWORD},
-        {"username": "USER-THAT-EXISTS", "password": PASSWORD},
+        {"username": "USER-THAT-EXISTS", "password": "wrong password"},
     ],
-    ids=["wrong-password", "unknown-user", "username-case"],
+    ids=["wrong-password", "unknown-user", "username-case-wrong-password"],
 )
 def test_bad_credentials_are_a_401_problem(api_client, oauth_client, credentials):
     UserFactory.create(username="user-that-exists")
@@ -76,6 +76,30 @@ def test_bad_credentials_are_a_401_problem(api_client, oauth_client, credentials
     assert response["Content-Type"] == PROBLEM
     assert response.json()["status"] == 401
     assert "access_token" not in response.json()
+
+
+@pytest.mark.parametrize("typed", ["Ann", "ANN", "ann"])
+def test_the_username_logs_in_whatever_its_case(api_client, oauth_client, bearer, typed):
+    """Register refuses `ANN` once `ann` exists, so `ANN` can only mean ann's account."""
+    ann = UserFactory.create(username="ann")
+
+    response = api_client.post(TOKEN, {"username": typed, "password": PASSWORD}, format="json")
+
+    assert response.status_code == HTTPStatus.OK
+    assert bearer(response.json()["access_token"]).get(ACCOUNT).json()["username"] == ann.username
+
+
+def test_names_that_only_upper_case_folds_together_stay_two_accounts(api_client, oauth_client, bearer):
+    """U+017F long s upper-cases to `S` but lower-cases to itself: the database's lower(), which
+    the unique constraint uses, keeps `\u017fam` and `sam` apart, so each logs in to its own account."""
+    long_s_am = "\u017fam"
+    for username in ("sam", long_s_am):
+        UserFactory.create(username=username)
+
+    for typed, owner in ((long_s_am, long_s_am), ("SAM", "sam")):
+        response = api_client.post(TOKEN, {"username": typed, "password": PASSWORD}, format="json")
+        assert response.status_code == HTTPStatus.OK, typed
+        assert bearer(response.json()["access_token"]).get(ACCOUNT).json()["username"] == owner
 
 
 def test_a_deactivated_user_cannot_log_in(api_client, oauth_client):
