@@ -63,10 +63,14 @@ def parse_money(value: Any, *, places: int = STORAGE_PLACES) -> Decimal:
 
 
 def check_places(amount: Decimal, *, places: int) -> None:
-    if decimal_places(amount) > places:
+    if decimal_places(amount) <= places:
+        return
+    if places == STORAGE_PLACES:  # no currency known yet: name the rule a client has to follow
         raise MoneyError(
-            f"At most {places} decimal places are allowed." if places else "No decimal places are allowed."
+            f"Too many decimal places: at most the currency's minor units (e.g. USD 2, JPY 0; "
+            f"metadata/currencies), and never more than {STORAGE_PLACES}."
         )
+    raise MoneyError(f"At most {places} decimal places are allowed." if places else "No decimal places are allowed.")
 
 
 def _range_message() -> str:

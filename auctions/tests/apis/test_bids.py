@@ -189,6 +189,17 @@ def test_jpy_amounts_have_no_decimals(client_for):
     assert r.status_code == HTTPStatus.BAD_REQUEST
 
 
+@pytest.mark.parametrize("amount", ["10.123", "10.12345"])
+def test_too_many_decimals_are_refused_by_the_currencys_rule(client_for, amount):
+    """Whether more places than the currency's or more than any currency's, the answer names the
+    currency's minor units, so that one correction is enough."""
+    auction = AuctionFactory.create(starting_price=Decimal("10.00"))  # EUR: 2 places
+    r = client_for(UserFactory.create()).post(bids_url(auction), {"amount": amount}, format="json")
+    assert r.status_code == HTTPStatus.BAD_REQUEST
+    message = r.json()["errors"]["amount"][0]
+    assert "EUR has 2" in message or "the currency's minor units" in message, message
+
+
 def test_bid_history_newest_first_with_private_ceilings(client_for, api_client):
     auction = AuctionFactory.create()
     b_user, c_user = UserFactory.create(), UserFactory.create()
