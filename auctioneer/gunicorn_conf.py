@@ -1,7 +1,11 @@
 """gunicorn settings; every value can be overridden by the environment."""
 
+import json
 import multiprocessing
 import os
+import socket
+
+from gunicorn import util
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
@@ -15,3 +19,22 @@ wsgi_app = "auctioneer.wsgi:application"
 # Servers are managed by pid file and signals (make targets); gunicorn's control socket has
 # one default path per user, which several servers on one host would fight over.
 control_socket_disable = True
+# The request line (method, path, query) may be this long, gunicorn's maximum (its default is
+# 4094); a longer one is a 414.
+limit_request_line = 8190
+
+
+def _write_problem(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:
+    """What gunicorn answers itself, before Django sees the request (a request line over
+    `limit_request_line`: 414; header fields too large: 431; a malformed request: 400), is
+    problem details like every other error of the API, not gunicorn's HTML page. gunicorn picks
+    the status, reason and message (workers/base.py, `handle_error`); only the body changes."""
+    body = json.dumps({"type": "about:blank", "title": reason, "status": status_int, "detail": mesg or reason})
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/problem+json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, (head + body).encode("latin1"))
+
+
+util.write_error = _write_problem  # gunicorn has no setting for its error page; workers fork from here

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django_filters import filters
 from drf_yasg import openapi
 from drf_yasg.generators import EndpointEnumerator, OpenAPISchemaGenerator
@@ -101,6 +102,7 @@ class SchemaGenerator(OpenAPISchemaGenerator):
                     if parameter.get("in") == "body":
                         _forbid_nul(parameter.get("schema", {}))
                 _describe_pagination(operation, definitions)
+                _describe_size_limits(operation)
         return schema
 
 
@@ -169,6 +171,20 @@ def _describe_body(method: str, operation: dict, definitions: dict) -> None:
             body = definitions.get(ref.split("/")[-1], {})
         if method == "patch" or not body.get("required"):
             parameter["required"] = False
+
+
+def _describe_size_limits(operation: dict) -> None:
+    """Every operation can meet the server's request-line limit (auctioneer/gunicorn_conf.py),
+    and every operation with a body the body limit (auctioneer.middleware); both answer a problem."""
+    problem = {"$ref": "#/definitions/Problem"}
+    responses = operation.setdefault("responses", {})
+    responses.setdefault(
+        "414",
+        {"description": "The request line (method, path and query) is over 8,190 bytes.", "schema": problem},
+    )
+    if any(parameter.get("in") == "body" for parameter in operation.get("parameters", [])):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        responses.setdefault("413", {"description": f"The body is over {limit:,} bytes.", "schema": problem})
 
 
 def _describe_pagination(operation: dict, definitions: dict) -> None:
