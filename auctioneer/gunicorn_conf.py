@@ -7,6 +7,9 @@ import socket
 
 from gunicorn import util
 
+# gunicorn puts its working directory (the repository) on sys.path before reading this file.
+from auctioneer.problem_format import PROBLEM_CONTENT_TYPE, problem
+
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
@@ -29,10 +32,10 @@ def _write_problem(sock: socket.socket, status_int: int, reason: str, mesg: str)
     `limit_request_line`: 414; header fields too large: 431; a malformed request: 400), is
     problem details like every other error of the API, not gunicorn's HTML page. gunicorn picks
     the status, reason and message (workers/base.py, `handle_error`); only the body changes."""
-    body = json.dumps({"type": "about:blank", "title": reason, "status": status_int, "detail": mesg or reason})
+    body = json.dumps(problem(status_int, detail=mesg or reason, title=reason))
     head = (
         f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
-        f"Content-Type: application/problem+json\r\nContent-Length: {len(body)}\r\n\r\n"
+        f"Content-Type: {PROBLEM_CONTENT_TYPE}\r\nContent-Length: {len(body)}\r\n\r\n"
     )
     util.write_nonblock(sock, (head + body).encode("latin1"))
 

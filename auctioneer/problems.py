@@ -8,7 +8,6 @@ Every error under /api/ — DRF's own, Django's 404/500, and the domain's
 from __future__ import annotations
 
 import logging
-from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -20,8 +19,10 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-PROBLEM_CONTENT_TYPE = "application/problem+json"
-TYPE_PREFIX = "urn:auctioneer:problem:"
+from auctioneer.problem_format import PROBLEM_CONTENT_TYPE, problem
+
+__all__ = ["PROBLEM_CONTENT_TYPE", "problem"]  # the format's names, for the rest of the project
+
 DATABASE_RETRY_AFTER_SECONDS = 5
 
 logger = logging.getLogger(__name__)
@@ -92,29 +93,6 @@ class ServiceUnavailableError(ApplicationError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     problem_type = "service-unavailable"
     title = "Service unavailable"
-
-
-def problem(
-    status_code: int,
-    *,
-    detail: str,
-    problem_type: str | None = None,
-    title: str | None = None,
-    errors: dict[str, list[str]] | None = None,
-    extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    phrase = HTTPStatus(status_code).phrase
-    body: dict[str, Any] = {
-        "type": TYPE_PREFIX + problem_type if problem_type else "about:blank",
-        "title": title or phrase,
-        "status": status_code,
-        "detail": detail,
-    }
-    if errors:
-        body["errors"] = errors
-    if extra:
-        body.update(extra)
-    return body
 
 
 def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
