@@ -29,11 +29,12 @@ def decimal_places(value: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
-def parse_money(value: Any, *, places: int = STORAGE_PLACES) -> Decimal:
+def parse_money(value: Any, *, places: int | None = None) -> Decimal:
     """A positive amount from a request: a plain decimal string or a JSON number.
 
     Refuses booleans, NaN/Infinity, exponent notation, signs, zero, more than `places`
     decimals (trailing zeros do not count: "10.500" is 10.5) and amounts above 1e12.
+    Without `places` (the currency is not known yet), more than any currency has.
     """
     if isinstance(value, bool) or value is None:
         raise MoneyError("Enter an amount as a decimal string or a number.")
@@ -58,19 +59,21 @@ def parse_money(value: Any, *, places: int = STORAGE_PLACES) -> Decimal:
         raise MoneyError("Enter an amount as a decimal string or a number.")
     if amount <= 0 or amount > MAX_AMOUNT:
         raise MoneyError(_range_message())
-    check_places(amount, places=places)
-    return amount
-
-
-def check_places(amount: Decimal, *, places: int) -> None:
-    if decimal_places(amount) <= places:
-        return
-    if places == STORAGE_PLACES:  # no currency known yet: name the rule a client has to follow
+    if places is not None:
+        check_places(amount, places=places)
+    elif decimal_places(amount) > STORAGE_PLACES:  # name the rule a client has to follow
         raise MoneyError(
             f"Too many decimal places: at most the currency's minor units (e.g. USD 2, JPY 0; "
             f"metadata/currencies), and never more than {STORAGE_PLACES}."
         )
-    raise MoneyError(f"At most {places} decimal places are allowed." if places else "No decimal places are allowed.")
+    return amount
+
+
+def check_places(amount: Decimal, *, places: int) -> None:
+    if decimal_places(amount) > places:
+        raise MoneyError(
+            f"At most {places} decimal places are allowed." if places else "No decimal places are allowed."
+        )
 
 
 def _range_message() -> str:
