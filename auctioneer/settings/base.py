@@ -239,6 +239,9 @@ OAUTH2_PROVIDER = {
     # RFC 9700 §4: only a SHA-256 checksum of each access/refresh token is stored, so a leaked
     # database or backup holds no usable token (oauth2_provider.W006 under --deploy).
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    # Except the password grant: it is how the Authorization API logs a user in (SPEC.md), so
+    # it is allowed here rather than by a default that django-oauth-toolkit 4.0 turns around.
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": False,
     # Also refuses the tokens of a deactivated user (DOT checks is_active only at login).
     "OAUTH2_VALIDATOR_CLASS": "authorization.oauth2_validators.OAuth2Validator",
 }

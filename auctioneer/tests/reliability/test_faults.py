@@ -28,7 +28,9 @@ from .bidding_model import ModelAuction
 from .live_seed import auction_state, seed
 
 BIDDERS = [f"storm{i}" for i in range(6)]
-BIDS_PER_BIDDER = int(os.environ.get("RELIABILITY_STORM_BIDS", "30"))
+# A bound, not a goal: the storm runs until the kills are done and stops well before this.
+BIDS_PER_BIDDER = int(os.environ.get("RELIABILITY_STORM_BIDS", "2000"))
+MAX_KILLS = 8
 IS_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 
 
@@ -57,9 +59,10 @@ def _problem(response: requests.Response, status: int) -> dict:
 
 
 class Bidder(threading.Thread):
-    """Bids as fast as the server answers. Every POST carries an Idempotency-Key; when the
-    connection dies (its worker was killed) the same request is sent again with the same key,
-    so every bid ends with a definite answer: 201 (stored once) or a refusal."""
+    """Bids as fast as the server answers until told to stop (at most BIDS_PER_BIDDER bids).
+    Every POST carries an Idempotency-Key; when the connection dies (its worker was killed)
+    the same request is sent again with the same key, so every bid ends with a definite
+    answer: 201 (stored once) or a refusal."""
 
     def __init__(self, server: LiveServer, auction_id: int, name: str, token: str, stop: threading.Event) -> None:
         super().__init__(daemon=True)
@@ -69,7 +72,8 @@ class Bidder(threading.Thread):
         self.stop = stop
         self.accepted: list[dict] = []
         self.refused: list[int] = []
-        self.retries = 0
+        self.cut = 0  # requests whose connection died under them
+        self.unavailable = 0  # 503s, retried
         self.unanswered = 0
         self.rng = random.Random(name)
 
@@ -88,7 +92,7 @@ class Bidder(threading.Thread):
                         self.url, json=body, headers={**self.headers, "Idempotency-Key": key}, timeout=30
                     )
                 except requests.ConnectionError:
-                    self.retries += 1
+                    self.cut += 1
                     session = requests.Session()
                     time.sleep(0.2)
                     continue
@@ -100,7 +104,7 @@ class Bidder(threading.Thread):
                     self.refused.append(response.status_code)
                     minimum = Decimal(response.json().get("minimum_bid", minimum))
                 elif response.status_code == HTTPStatus.SERVICE_UNAVAILABLE:
-                    self.retries += 1
+                    self.unavailable += 1
                     time.sleep(0.2)
                     continue
                 else:
@@ -147,15 +151,33 @@ def test_kill_9_of_a_worker_mid_bid_storm_loses_and_invents_no_bid(storm_server,
     before = set(_workers(server))
     for bidder in bidders:
         bidder.start()
-    killed = []
-    for _ in range(2):
-        time.sleep(1.0)
+
+    def storming() -> bool:
+        return any(b.is_alive() for b in bidders)
+
+    def cut() -> int:
+        return sum(b.cut for b in bidders)
+
+    # Kill only while the storm is on, and go on (boundedly) until a kill has really cut a
+    # request in flight: a kill between requests would test nothing.
+    deadline = time.monotonic() + 30
+    while storming() and sum(len(b.accepted) for b in bidders) < 10 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    killed: list[int] = []
+    while storming() and len(killed) < MAX_KILLS and (len(killed) < 2 or cut() == 0):
         victim = random.choice(_workers(server))
         os.kill(victim, signal.SIGKILL)
         killed.append(victim)
+        time.sleep(0.5)
+    time.sleep(0.5)  # the storm goes on against the replaced workers
+    still_storming = storming()
+    stop.set()
     for bidder in bidders:
         bidder.join(timeout=300)
-    assert not any(b.is_alive() for b in bidders)
+    assert not storming()
+    assert still_storming, "the storm ended before the kills were done; raise RELIABILITY_STORM_BIDS"
+    assert len(killed) >= 2
+    assert cut() > 0, "no kill cut a request in flight"
 
     accepted = {bid["id"]: bid for b in bidders for bid in b.accepted}
     state = auction_state(server, auction_id)[auction_id]
@@ -173,10 +195,10 @@ def test_kill_9_of_a_worker_mid_bid_storm_loses_and_invents_no_bid(storm_server,
     assert_auction_consistent(state, Decimal("10.00"))
 
     database = "PostgreSQL" if IS_POSTGRES else "SQLite"
-    reliability_record("fault", f"bids in a storm with 2 workers kill -9'd ({database}); 201s stored", len(accepted))
     reliability_record(
-        "fault", "connections cut by kill -9 and retried with the same Idempotency-Key", sum(b.retries for b in bidders)
+        "fault", f"bids in a storm with gunicorn workers kill -9'd ({database}); 201s stored", len(accepted)
     )
+    reliability_record("fault", "connections cut by kill -9 and retried with the same Idempotency-Key", cut())
     reliability_record("fault", "gunicorn workers killed with SIGKILL mid-storm", len(killed))
 
 
