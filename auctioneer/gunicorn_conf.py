@@ -8,6 +8,7 @@ import socket
 from gunicorn import util
 
 # gunicorn puts its working directory (the repository) on sys.path before reading this file.
+from auctioneer.http_limits import REQUEST_LINE_MAX_BYTES
 from auctioneer.problem_format import PROBLEM_CONTENT_TYPE, problem
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
@@ -22,9 +23,7 @@ wsgi_app = "auctioneer.wsgi:application"
 # Servers are managed by pid file and signals (make targets); gunicorn's control socket has
 # one default path per user, which several servers on one host would fight over.
 control_socket_disable = True
-# The request line (method, path, query) may be this long, gunicorn's maximum (its default is
-# 4094); a longer one is a 414.
-limit_request_line = 8190
+limit_request_line = REQUEST_LINE_MAX_BYTES
 
 
 def _write_problem(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:

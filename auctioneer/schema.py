@@ -5,6 +5,7 @@ from drf_yasg.generators import EndpointEnumerator, OpenAPISchemaGenerator
 from drf_yasg.inspectors import FieldInspector, NotHandled, ReferencingSerializerInspector
 from rest_framework import serializers
 
+from auctioneer.http_limits import REQUEST_LINE_MAX_BYTES
 from auctioneer.problems import PROBLEM_CONTENT_TYPE
 
 
@@ -174,13 +175,16 @@ def _describe_body(method: str, operation: dict, definitions: dict) -> None:
 
 
 def _describe_size_limits(operation: dict) -> None:
-    """Every operation can meet the server's request-line limit (auctioneer/gunicorn_conf.py),
+    """Every operation can meet the server's request-line limit (auctioneer/http_limits.py),
     and every operation with a body the body limit (auctioneer.middleware); both answer a problem."""
     problem = {"$ref": "#/definitions/Problem"}
     responses = operation.setdefault("responses", {})
     responses.setdefault(
         "414",
-        {"description": "The request line (method, path and query) is over 8,190 bytes.", "schema": problem},
+        {
+            "description": f"The request line (method, path and query) is over {REQUEST_LINE_MAX_BYTES:,} bytes.",
+            "schema": problem,
+        },
     )
     if any(parameter.get("in") == "body" for parameter in operation.get("parameters", [])):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
