@@ -124,10 +124,12 @@ def render(result: dict[str, Any]) -> str:
     return _render(result) + ("\n" + findings if findings else "")
 
 
-_QUICK_CAVEAT = """A quick run checks that the harness works end to end; it does not measure the targets. Its data
-is smaller (see Settings): settle_batch settles 1,000 auctions, not 10,000, and browse_list's filtered
-lists are shorter than the 1,000 rows from which pages are kept, so every request builds its page.
-The targets are judged on a full `make bench`.
+def _quick_caveat(plan: dict[str, Any]) -> str:
+    return f"""A quick run checks that the harness works end to end; it does not measure the targets. Its data
+is smaller (see Settings): settle_batch settles {plan["settle_batch"]:,} auctions, and browse_list's
+filtered lists, out of {plan["browse_auctions"]:,} auctions, are shorter than those whose pages are kept
+(`LIST_COUNT_CACHE_MIN_COUNT`), so every request builds its page. The targets are judged on a full
+`make bench`.
 
 """
 
@@ -165,7 +167,7 @@ run `make bench` again. How the harness works and how to read the figures: see t
   bidders first get their token through `POST /api/auth/token`.
 
 ## Targets
-{_QUICK_CAVEAT if result["mode"] == "quick" else ""}{targets(result)}
+{_quick_caveat(plan) if result["mode"] == "quick" else ""}{targets(result)}
 
 ## Every figure
 {table(result)}
