@@ -73,7 +73,6 @@ class Bidder(threading.Thread):
         self.accepted: list[dict] = []
         self.refused: list[int] = []
         self.cut = 0  # requests whose connection died under them
-        self.unavailable = 0  # 503s, retried
         self.unanswered = 0
         self.rng = random.Random(name)
 
@@ -104,7 +103,6 @@ class Bidder(threading.Thread):
                     self.refused.append(response.status_code)
                     minimum = Decimal(response.json().get("minimum_bid", minimum))
                 elif response.status_code == HTTPStatus.SERVICE_UNAVAILABLE:
-                    self.unavailable += 1
                     time.sleep(0.2)
                     continue
                 else:
