@@ -8,6 +8,9 @@ from rest_framework import serializers
 from auctioneer.http_limits import REQUEST_LINE_MAX_BYTES
 from auctioneer.problems import PROBLEM_CONTENT_TYPE
 
+# Every API parses JSON bodies only (REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"]); anything else is 415.
+NOT_JSON_TEXT = "The body is not JSON (Content-Type: application/json)."
+
 
 class _Enumerator(EndpointEnumerator):
     def get_path_from_regex(self, path_regex: str) -> str:
@@ -103,7 +106,7 @@ class SchemaGenerator(OpenAPISchemaGenerator):
                     if parameter.get("in") == "body":
                         _forbid_nul(parameter.get("schema", {}))
                 _describe_pagination(operation, definitions)
-                _describe_size_limits(operation)
+                _describe_transport_errors(operation)
         return schema
 
 
@@ -174,9 +177,10 @@ def _describe_body(method: str, operation: dict, definitions: dict) -> None:
             parameter["required"] = False
 
 
-def _describe_size_limits(operation: dict) -> None:
+def _describe_transport_errors(operation: dict) -> None:
     """Every operation can meet the server's request-line limit (auctioneer/http_limits.py),
-    and every operation with a body the body limit (auctioneer.middleware); both answer a problem."""
+    and every operation with a body the body limit (auctioneer.middleware) and the JSON-only
+    parsers; each answers a problem."""
     problem = {"$ref": "#/definitions/Problem"}
     responses = operation.setdefault("responses", {})
     responses.setdefault(
@@ -189,6 +193,7 @@ def _describe_size_limits(operation: dict) -> None:
     if any(parameter.get("in") == "body" for parameter in operation.get("parameters", [])):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         responses.setdefault("413", {"description": f"The body is over {limit:,} bytes.", "schema": problem})
+        responses.setdefault("415", {"description": NOT_JSON_TEXT, "schema": problem})
 
 
 def _describe_pagination(operation: dict, definitions: dict) -> None:

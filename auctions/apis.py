@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 
 from auctioneer.pagination import CachedCountPagination, CachedPageMixin, cached_count_note
 from auctioneer.problems import InvalidInputError, NotFoundError
+from auctioneer.schema import NOT_JSON_TEXT
 from authorization.models import User
 
 from . import selectors, services
@@ -148,7 +149,7 @@ _PROBLEM_TEXT = {
     403: "The token's user may not do this.",
     404: "Not found.",
     409: "Conflicts with the current state.",
-    415: "The body is not JSON (Content-Type: application/json).",
+    415: NOT_JSON_TEXT,
     422: "Idempotency-Key already used with another body.",
     429: "Throttled; see Retry-After.",
 }
@@ -337,7 +338,10 @@ class ItemDetailApi(WritePolicyMixin, APIView):
 
     @swagger_auto_schema(
         operation_id="items_partial_update",
-        operation_description="Owner only; 409 while the item is in an auction that is not cancelled.",
+        operation_description=(
+            "Owner only; 409 while the item is in an auction that is not cancelled. Its cancelled "
+            "auctions (which never had a bid) are deleted with it."
+        ),
         security=BEARER,
         request_body=ItemPatchSerializer,
         responses={200: ItemOutputSerializer, **problems(400, 401, 403, 404, 409, 415, 429)},
@@ -350,7 +354,10 @@ class ItemDetailApi(WritePolicyMixin, APIView):
 
     @swagger_auto_schema(
         operation_id="items_delete",
-        operation_description="Owner only; 409 while the item is in an auction that is not cancelled.",
+        operation_description=(
+            "Owner only; 409 while the item is in an auction that is not cancelled. Its cancelled "
+            "auctions (which never had a bid) are deleted with it."
+        ),
         security=BEARER,
         responses={204: "Deleted.", **problems(400, 401, 403, 404, 409, 415, 429, e400=_NO_BODY)},
     )
@@ -653,7 +660,10 @@ class AuctionBidSerializer(serializers.Serializer):
     )
     is_automatic = serializers.BooleanField()
     placed_at = serializers.DateTimeField()
-    is_winning = serializers.SerializerMethodField()
+    is_winning = serializers.SerializerMethodField(
+        help_text="True on the bid that won the settled auction (its `winning_bid`); false on every bid "
+        "until then: while the auction runs, `leading_bidder` and a bid's answer (`leading`) tell who leads."
+    )
 
     def get_is_winning(self, bid: Bid) -> bool:
         return bid.pk == self.context["winning_bid_id"]

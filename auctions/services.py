@@ -46,15 +46,17 @@ ITEM_FIELDS = ("title", "description", "condition", "category", "country")
 
 
 def _item_references(data: dict[str, Any]) -> dict[str, Any]:
-    """Resolve condition/category/country codes to rows; unknown codes are 400."""
+    """Resolve condition/category/country codes to rows; unknown codes are 400 and name the
+    metadata list that has the known ones. A country code is taken in any case, as the
+    account's is."""
     resolved: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
-    lookups: dict[str, tuple[Any, str]] = {
-        "condition": (ItemCondition, "code"),
-        "category": (Category, "slug"),
-        "country": (Country, "code"),
+    lookups: dict[str, tuple[Any, str, str]] = {
+        "condition": (ItemCondition, "code", "item-conditions"),
+        "category": (Category, "slug", "categories"),
+        "country": (Country, "code", "countries"),
     }
-    for field, (model, key) in lookups.items():
+    for field, (model, key, listed_at) in lookups.items():
         if field not in data:
             continue
         code = data[field]
@@ -64,9 +66,11 @@ def _item_references(data: dict[str, Any]) -> dict[str, Any]:
             else:
                 resolved[field] = None
             continue
+        if field == "country":
+            code = code.upper()
         row = model.objects.filter(**{key: code}).first()
         if row is None:
-            errors[field] = [f"Unknown {field} {code!r}; see /api/v1/metadata."]
+            errors[field] = [f"Unknown {field} {code!r}; see GET /api/v1/metadata/{listed_at}."]
         resolved[field] = row
     if errors:
         raise InvalidInputError("The item has invalid fields; see errors.", errors=errors)

@@ -2,6 +2,8 @@ from http import HTTPStatus
 from typing import Any
 
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_yasg import openapi
 from drf_yasg.utils import swagger_auto_schema
 from rest_framework import serializers
@@ -88,7 +90,13 @@ def _token_data(tokens: Any) -> dict[str, Any]:
     return dict(TokenOutputSerializer(tokens).data)
 
 
-class RegisterApi(APIView):
+@method_decorator(never_cache, name="dispatch")
+class AuthorizationApi(APIView):
+    """Every answer here carries tokens or an account's own data, so none may be stored by a
+    cache (`Cache-Control: no-store`; RFC 6749 §5.1 asks it of token answers)."""
+
+
+class RegisterApi(AuthorizationApi):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [RegisterAddressThrottle]
@@ -131,7 +139,7 @@ class RegisterApi(APIView):
         return Response({**_token_data(tokens), "user": UserOutputSerializer(user).data}, status=HTTPStatus.CREATED)
 
 
-class TokenApi(APIView):
+class TokenApi(AuthorizationApi):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [TokenAddressThrottle, TokenUsernameThrottle]
@@ -163,7 +171,7 @@ class TokenApi(APIView):
         return Response(_token_data(tokens))
 
 
-class TokenRefreshApi(APIView):
+class TokenRefreshApi(AuthorizationApi):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
@@ -192,7 +200,7 @@ class TokenRefreshApi(APIView):
         return Response(_token_data(tokens))
 
 
-class TokenRevokeApi(APIView):
+class TokenRevokeApi(AuthorizationApi):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
@@ -205,7 +213,13 @@ class TokenRevokeApi(APIView):
         operation_id="auth_token_revoke",
         operation_summary="Revoke the bearer token (and a refresh token, if given) at once",
         request_body=InputSerializer,
-        responses={HTTPStatus.NO_CONTENT: "Revoked", **INVALID, **AUTH_ERRORS, **SERVICE_ERRORS},
+        responses={
+            HTTPStatus.NO_CONTENT: "Revoked",
+            **INVALID,
+            **AUTH_ERRORS,
+            HTTPStatus.FORBIDDEN: _problem("The refresh token is another account's; nothing was revoked"),
+            **SERVICE_ERRORS,
+        },
         security=BEARER,
     )
     def post(self, request: Request) -> Response:
@@ -219,7 +233,7 @@ class TokenRevokeApi(APIView):
         return Response(status=HTTPStatus.NO_CONTENT)
 
 
-class AccountApi(APIView):
+class AccountApi(AuthorizationApi):
     permission_classes = [IsAuthenticated]
 
     class UpdateInputSerializer(serializers.Serializer):
@@ -285,7 +299,7 @@ class AccountApi(APIView):
         return Response(status=HTTPStatus.NO_CONTENT)
 
 
-class AccountPasswordApi(APIView):
+class AccountPasswordApi(AuthorizationApi):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):

@@ -1,3 +1,7 @@
+import hashlib
+
+from oauth2_provider.models import RefreshToken
+
 from auctions.models import Country
 
 from .models import User
@@ -16,3 +20,10 @@ def user_email_taken(*, email: str, exclude: User | None = None) -> bool:
 
 def country_exists(*, code: str) -> bool:
     return Country.objects.filter(code=code).exists()
+
+
+def refresh_token_held_by_another(*, refresh_token: str, user: User) -> bool:
+    """Whether this refresh token (looked up by its SHA-256 checksum, as it is stored) was
+    issued to someone else. An unknown token is nobody's."""
+    checksum = hashlib.sha256(refresh_token.encode("utf-8")).hexdigest()
+    return RefreshToken.objects.filter(token_checksum=checksum).exclude(user=user).exists()

@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, RefreshToken, revoke_access_token
 
-from auctioneer.problems import ConflictError, InvalidInputError
+from auctioneer.problems import ConflictError, ForbiddenError, InvalidInputError
 
 from . import selectors
 from .models import User
@@ -55,7 +55,13 @@ def token_refresh(*, refresh_token: str) -> TokenPair:
 
 
 def token_revoke(*, access_token: AccessToken, raw_access_token: str, refresh_token: str = "") -> None:
-    """Revoke the caller's access token and, if given, a refresh token, at once."""
+    """Revoke the caller's access token and, if given, a refresh token of the caller's, at once.
+    Another account's refresh token is refused (403) before anything is revoked."""
+    if refresh_token and selectors.refresh_token_held_by_another(refresh_token=refresh_token, user=access_token.user):
+        raise ForbiddenError(
+            "This refresh token belongs to another account.",
+            errors={"refresh_token": ["This refresh token belongs to another account."]},
+        )
     service = get_token_service()
     if refresh_token:
         service.revoke(token=refresh_token, hint="refresh_token")

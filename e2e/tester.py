@@ -341,6 +341,11 @@ class Tester:
             and body.get("refresh_token") != old_refresh,
             str(body)[:300],
         )
+        self.check(
+            "token answers may not be stored (Cache-Control: no-store)",
+            "no-store" in response.headers.get("Cache-Control", ""),
+            response.headers.get("Cache-Control", "(none)"),
+        )
         b.access_token, b.refresh_token = body["access_token"], body["refresh_token"]
         response = self.call("GET", f"{self.auth}/account", user=b)
         self.expect("the refreshed access token works (GET account 200)", response, 200)
@@ -349,6 +354,8 @@ class Tester:
         response = self.call("POST", f"{self.auth}/token/refresh", json={"refresh_token": old_refresh})
         self.expect("the old refresh token is refused afterwards (400/401 problem)", response, 400, 401, problem=True)
 
+        response = self.call("POST", f"{self.auth}/token/revoke", user=b, json={"refresh_token": c.refresh_token})
+        self.expect("token/revoke with another account's refresh token -> 403 problem", response, 403, problem=True)
         response = self.call("GET", f"{self.auth}/account", user=c)
         self.require(
             "C's access token works before revoke (GET account 200)",

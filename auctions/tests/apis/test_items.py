@@ -49,6 +49,23 @@ def test_create_validation(client_for, user, body, field):
     assert not Item.objects.exists()
 
 
+@pytest.mark.parametrize(("field", "value"), [("condition", "mint"), ("category", "nope"), ("country", "ZZ")])
+def test_an_unknown_code_names_the_metadata_list_that_has_the_known_ones(api_client, client_for, user, field, value):
+    r = client_for(user).post(reverse("auctions:item-list"), {"title": "x", "condition": "used", field: value})
+
+    assert r.status_code == HTTPStatus.BAD_REQUEST
+    [message] = r.json()["errors"][field]
+    listed_at = message.split("see GET ")[1].rstrip(".")
+    assert api_client.get(listed_at).status_code == HTTPStatus.OK
+
+
+def test_a_country_code_is_taken_in_any_case_as_the_accounts_is(client_for, user):
+    r = client_for(user).post(reverse("auctions:item-list"), {"title": "x", "condition": "used", "country": "fr"})
+
+    assert r.status_code == HTTPStatus.CREATED, r.json()
+    assert r.json()["country"] == "FR"
+
+
 def test_reads_are_public_writes_need_a_token(api_client):
     item = ItemFactory.create()
     assert api_client.get(reverse("auctions:item-list")).json()["count"] == 1
@@ -88,6 +105,15 @@ def test_an_item_in_an_auction_is_frozen(client_for, state):
 def test_an_item_whose_auction_was_cancelled_can_change(client_for):
     auction = AuctionFactory.create(state=AuctionState.CANCELLED)
     assert client_for(auction.seller).patch(detail(auction.item), {"title": "x"}).status_code == HTTPStatus.OK
+
+
+def test_deleting_an_item_deletes_its_cancelled_auctions_with_it(api_client, client_for):
+    auction = AuctionFactory.create(state=AuctionState.CANCELLED)
+
+    assert client_for(auction.seller).delete(detail(auction.item)).status_code == HTTPStatus.NO_CONTENT
+
+    auction_url = reverse("auctions:auction-detail", kwargs={"auction_id": auction.pk})
+    assert api_client.get(auction_url).status_code == HTTPStatus.NOT_FOUND
 
 
 def test_item_filters(api_client):

@@ -249,6 +249,38 @@ def test_revoke_works_for_a_token_issued_to_another_client(oauth_client, user, m
     assert client.get(ACCOUNT).status_code == HTTPStatus.UNAUTHORIZED
 
 
+def test_revoking_another_accounts_refresh_token_is_a_403_and_revokes_nothing(api_client, oauth_client, user, bearer):
+    other = UserFactory.create()
+    mine = api_client.post(TOKEN, {"username": user.username, "password": PASSWORD}).json()
+    theirs = api_client.post(TOKEN, {"username": other.username, "password": PASSWORD}).json()
+
+    response = bearer(mine["access_token"]).post(REVOKE, {"refresh_token": theirs["refresh_token"]})
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert response["Content-Type"] == PROBLEM
+    assert "refresh_token" in response.json()["errors"]
+    assert bearer(mine["access_token"]).get(ACCOUNT).status_code == HTTPStatus.OK
+    assert bearer(theirs["access_token"]).get(ACCOUNT).status_code == HTTPStatus.OK
+    assert api_client.post(REFRESH, {"refresh_token": theirs["refresh_token"]}).status_code == HTTPStatus.OK
+
+
+def test_no_answer_of_the_authorization_api_may_be_stored(api_client, oauth_client, user, bearer):
+    """RFC 6749 §5.1: answers with tokens carry `Cache-Control: no-store`; so do the account's
+    own data and the refusals."""
+    login = api_client.post(TOKEN, {"username": user.username, "password": PASSWORD})
+    answers = [
+        login,
+        api_client.post(TOKEN, {"username": user.username, "password": "wrong"}),
+        bearer(login.json()["access_token"]).get(ACCOUNT),
+        api_client.post(REFRESH, {"refresh_token": login.json()["refresh_token"]}),
+        api_client.get(ACCOUNT),
+    ]
+
+    assert [a.status_code for a in answers] == [200, 401, 200, 200, 401]
+    for answer in answers:
+        assert "no-store" in answer["Cache-Control"], answer.status_code
+
+
 def test_revoke_needs_a_bearer_token(api_client, oauth_client):
     response = api_client.post(REVOKE)
 
