@@ -4,6 +4,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, cast
 
 from django.db.models import QuerySet
+from django.urls import reverse
 from django_filters import rest_framework as filters
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_yasg import openapi
@@ -155,6 +156,19 @@ _PROBLEM_TEXT = {
 }
 
 _NO_BODY = "Takes no body; a body that is not valid JSON is refused."
+
+
+def created(serializer: type[serializers.Serializer], noun: str) -> openapi.Response:
+    """A 201 whose `Location` header is the new resource's URL (see `with_location`)."""
+    location = openapi.Schema(type=openapi.TYPE_STRING, description=f"The new {noun}'s URL, e.g. /api/v1/{noun}s/1.")
+    return openapi.Response(f"Created; `Location` is the new {noun}'s URL.", serializer, headers={"Location": location})
+
+
+def with_location(response: Response, view_name: str, **kwargs: Any) -> Response:
+    """Name the created resource in `Location` (RFC 9110 §10.2.2), a replay of its answer included."""
+    if response.status_code == HTTPStatus.CREATED:
+        response["Location"] = reverse(view_name, kwargs={key: response.data[value] for key, value in kwargs.items()})
+    return response
 
 
 def problems(*codes: int, **texts: str) -> dict[int, openapi.Response]:
@@ -319,12 +333,13 @@ class ItemListApi(CachedPageMixin, WritePolicyMixin, generics.ListAPIView):
         operation_description="Create an item owned by the caller.",
         security=BEARER,
         request_body=ItemInputSerializer,
-        responses={201: ItemOutputSerializer, **problems(400, 401, 415, 429)},
+        responses={201: created(ItemOutputSerializer, "item"), **problems(400, 401, 415, 429)},
     )
     def post(self, request: Request) -> Response:
         data = _validated(ItemInputSerializer, request)
         item = services.item_create(owner=cast(User, request.user), **data)
-        return Response(ItemOutputSerializer(item).data, status=HTTPStatus.CREATED)
+        response = Response(ItemOutputSerializer(item).data, status=HTTPStatus.CREATED)
+        return with_location(response, "auctions:item-detail", item_id="id")
 
 
 class ItemDetailApi(WritePolicyMixin, APIView):
@@ -590,7 +605,7 @@ class AuctionListApi(CachedPageMixin, WritePolicyMixin, generics.ListAPIView):
         security=BEARER,
         manual_parameters=[IDEMPOTENCY_HEADER],
         request_body=AuctionInputSerializer,
-        responses={201: AuctionOutputSerializer, **problems(400, 401, 403, 409, 415, 422, 429)},
+        responses={201: created(AuctionOutputSerializer, "auction"), **problems(400, 401, 403, 409, 415, 422, 429)},
     )
     def post(self, request: Request) -> Response:
         def create() -> tuple[int, Any]:
@@ -598,7 +613,7 @@ class AuctionListApi(CachedPageMixin, WritePolicyMixin, generics.ListAPIView):
             auction = services.auction_create(seller=cast(User, request.user), **data)
             return HTTPStatus.CREATED, _auction_body(auction.pk)
 
-        return idempotent_response(request, create)
+        return with_location(idempotent_response(request, create), "auctions:auction-detail", auction_id="id")
 
 
 def _auction_or_404(auction_id: int) -> Auction:

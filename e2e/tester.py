@@ -391,6 +391,10 @@ class Tester:
         self.require(
             f"auction '{label}' reads back with an id", isinstance(body, dict) and "id" in body, str(body)[:300]
         )
+        location = response.headers.get("Location", "")
+        self.check(
+            f"auction '{label}': Location names it", location.endswith(f"/auctions/{body['id']}"), location or "(none)"
+        )
         return dict(body)
 
     def bid(

@@ -31,6 +31,18 @@ def test_same_key_same_body_replays_the_auction_and_creates_nothing(client_for, 
     assert Auction.objects.count() == 1
 
 
+def test_a_new_auction_and_its_replay_name_it_in_location(api_client, client_for, user):
+    client = client_for(user)
+    body = auction_body()
+    first = client.post(reverse("auctions:auction-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="loc")
+    again = client.post(reverse("auctions:auction-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="loc")
+
+    assert first["Location"] == again["Location"]
+    shown = api_client.get(first["Location"])
+    assert shown.status_code == HTTPStatus.OK
+    assert shown.json()["id"] == first.json()["id"]
+
+
 def test_same_key_other_body_is_422(client_for, user):
     client = client_for(user)
     client.post(reverse("auctions:auction-list"), auction_body(), format="json", HTTP_IDEMPOTENCY_KEY="abc")

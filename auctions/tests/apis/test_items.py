@@ -14,13 +14,14 @@ def detail(item) -> str:
     return reverse("auctions:item-detail", kwargs={"item_id": item.pk})
 
 
-def test_create_an_item(client_for, user):
+def test_create_an_item(api_client, client_for, user):
     r = client_for(user).post(
         reverse("auctions:item-list"),
         {"title": "Lamp", "condition": "like-new", "category": "collectibles", "country": "FR", "owner": 999},
     )
     assert r.status_code == HTTPStatus.CREATED, r.json()
     body = r.json()
+    assert api_client.get(r["Location"]).json() == body
     assert body["owner"] == {"id": user.pk, "username": user.username}
     assert (body["title"], body["description"], body["condition"], body["category"], body["country"]) == (
         "Lamp",
