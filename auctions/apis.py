@@ -353,10 +353,7 @@ class ItemDetailApi(WritePolicyMixin, APIView):
 
     @swagger_auto_schema(
         operation_id="items_partial_update",
-        operation_description=(
-            "Owner only; 409 while the item is in an auction that is not cancelled. Its cancelled "
-            "auctions (which never had a bid) are deleted with it."
-        ),
+        operation_description="Owner only; 409 while the item is in an auction that is not cancelled.",
         security=BEARER,
         request_body=ItemPatchSerializer,
         responses={200: ItemOutputSerializer, **problems(400, 401, 403, 404, 409, 415, 429)},
