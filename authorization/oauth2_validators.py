@@ -1,4 +1,3 @@
-import hashlib
 from collections import OrderedDict
 from typing import Any
 
@@ -6,6 +5,8 @@ from oauth2_provider import oauth2_validators
 from oauth2_provider.models import AccessToken
 
 from auctioneer.queries import CompiledLookup
+
+from .selectors import token_checksum
 
 # The token, its user and its application (DOT checks `application.is_usable`) in one query.
 _access_token_by_checksum: CompiledLookup[AccessToken] = CompiledLookup(
@@ -35,7 +36,7 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
         # Every authenticated request runs this: DOT's version compiles a three-table join
         # (and an ORDER BY for `.first()`) each time, most of a no-op request's CPU. The
         # checksum is unique; the SQL is compiled once (auctioneer.queries).
-        return _access_token_by_checksum.get(hashlib.sha256(token.encode("utf-8")).hexdigest())
+        return _access_token_by_checksum.get(token_checksum(token))
 
     def validate_refresh_token(self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
         if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):

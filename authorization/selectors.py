@@ -22,8 +22,11 @@ def country_exists(*, code: str) -> bool:
     return Country.objects.filter(code=code).exists()
 
 
+def token_checksum(raw_token: str) -> str:
+    """What django-oauth-toolkit stores and looks a token up by (`token_checksum`)."""
+    return hashlib.sha256(raw_token.encode("utf-8")).hexdigest()
+
+
 def refresh_token_held_by_another(*, refresh_token: str, user: User) -> bool:
-    """Whether this refresh token (looked up by its SHA-256 checksum, as it is stored) was
-    issued to someone else. An unknown token is nobody's."""
-    checksum = hashlib.sha256(refresh_token.encode("utf-8")).hexdigest()
-    return RefreshToken.objects.filter(token_checksum=checksum).exclude(user=user).exists()
+    """Whether this refresh token was issued to someone else. An unknown token is nobody's."""
+    return RefreshToken.objects.filter(token_checksum=token_checksum(refresh_token)).exclude(user=user).exists()
