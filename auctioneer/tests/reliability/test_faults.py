@@ -90,7 +90,9 @@ class Bidder(threading.Thread):
                     response = session.post(
                         self.url, json=body, headers={**self.headers, "Idempotency-Key": key}, timeout=30
                     )
-                except requests.ConnectionError:
+                # Cut before the answer (ConnectionError) or in the middle of it, after its
+                # headers (ChunkedEncodingError): either way the same key is sent again.
+                except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
                     self.cut += 1
                     session = requests.Session()
                     time.sleep(0.2)
