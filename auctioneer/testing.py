@@ -94,9 +94,36 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
+def manage(env: dict[str, str], *args: str, timeout: float = 300) -> str:
+    """Run a management command of this checkout with `env`: its stdout, or RuntimeError
+    carrying its output."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def register_oauth_app(env: dict[str, str], directory: Path) -> None:
+    """`manage.py ensure_oauth_app` on `env`'s database, as `make setup` runs it: credentials
+    already in `env` win (that application is made to exist); otherwise fresh ones are written to
+    a throwaway env file in `directory` and put in `env`, the environment a server then starts with."""
+    env_file = directory / "oauth.env"
+    manage(env, "ensure_oauth_app", "--env-file", str(env_file))
+    if env_file.exists():
+        for line in env_file.read_text().splitlines():
+            key, _, value = line.partition("=")
+            if key in ("OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET") and not env.get(key):
+                env[key] = value
+    if not (env.get("OAUTH_CLIENT_ID") and env.get("OAUTH_CLIENT_SECRET")):
+        raise RuntimeError(f"ensure_oauth_app gave no credentials (see {env_file})")
+
+
 @contextmanager
 def live_server(**extra_env: str) -> Iterator[LiveServer]:
-    """Start gunicorn on a fresh database; yields a `LiveServer`; stops and drops it after."""
+    """Start gunicorn on a fresh database, with the Authorization API's OAuth application
+    registered as `make setup` does; yields a `LiveServer`; stops and drops it after."""
     with throwaway_database() as database_url, tempfile.TemporaryDirectory(prefix="auctioneer-var-") as var_dir:
         # PORT may be chosen by the caller, e.g. to point OAUTH_TOKEN_URL at the server itself.
         port = int(extra_env.pop("PORT", 0)) or free_port()
@@ -108,15 +135,9 @@ def live_server(**extra_env: str) -> Iterator[LiveServer]:
             AUCTIONEER_VAR_DIR=var_dir,
             **extra_env,
         )
-        for command in (["migrate", "--noinput"], ["createcachetable"]):
-            subprocess.run(
-                [sys.executable, "manage.py", *command],
-                cwd=BASE_DIR,
-                env=env,
-                check=True,
-                capture_output=True,
-                timeout=300,
-            )
+        manage(env, "migrate", "--noinput")
+        manage(env, "createcachetable")
+        register_oauth_app(env, Path(var_dir))
         process = subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "-c", "auctioneer/gunicorn_conf.py"],
             cwd=BASE_DIR,

@@ -30,7 +30,7 @@ import requests
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))  # run as a script from anywhere: the project's own helpers
 
-from auctioneer.testing import free_port, postgres_database  # noqa: E402
+from auctioneer.testing import free_port, manage, postgres_database, register_oauth_app  # noqa: E402
 
 PYTHON = sys.executable
 GUNICORN = str(Path(PYTHON).parent / "gunicorn")
@@ -59,27 +59,6 @@ def server_env(tmp: Path, port: int) -> dict[str, str]:
         "OAUTH_TOKEN_REVOKE_URL": "",
         "PYTHONUNBUFFERED": "1",
     }
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=300
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
-    return result.stdout
-
-
-def register_oauth_app(env: dict[str, str], tmp: Path) -> None:
-    """`ensure_oauth_app` writes fresh credentials to a throwaway env file; export them."""
-    env_file = tmp / "oauth.env"
-    manage(env, "ensure_oauth_app", "--env-file", str(env_file))
-    for line in env_file.read_text().splitlines():
-        key, _, value = line.partition("=")
-        if key in ("OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET"):
-            env[key] = value
-    if not (env["OAUTH_CLIENT_ID"] and env["OAUTH_CLIENT_SECRET"]):
-        raise RuntimeError(f"ensure_oauth_app wrote no credentials to {env_file}")
 
 
 def spawn(command: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:

@@ -143,14 +143,12 @@ def main() -> int:
         f"THROTTLE_{name}": "1000000/min"
         for name in ("BIDS", "AUCTIONS", "WRITES", "TOKEN_USERNAME", "TOKEN_ADDRESS", "REGISTER")
     }
-    # The Authorization API's OAuth application, registered in the throwaway database.
-    client = ("fuzz-client", secrets.token_urlsafe(24))
-    server_env = {**unthrottled, "OAUTH_CLIENT_ID": client[0], "OAUTH_CLIENT_SECRET": client[1], "LOG_LEVEL": "ERROR"}
+    server_env = {**unthrottled, "LOG_LEVEL": "ERROR"}
     with tempfile.TemporaryDirectory(prefix="auctioneer-fuzz-") as tmp, live_server(**server_env) as server:
         workdir = Path(tmp)
         mine = {"seller": "alice", "seconds": 2 * 24 * 3600}
         theirs = {"seller": "bob", "seconds": 2 * 24 * 3600}
-        seeded = seed(server, users=["alice", "bob"], auctions={"a": mine, "b": theirs}, oauth_client=client)
+        seeded = seed(server, users=["alice", "bob"], auctions={"a": mine, "b": theirs})
         main_config = _auth_files(workdir, seeded["tokens"], "main")
         first = _schemathesis(main_config, server.url, args, workdir, "main", "--exclude-path-regex", SESSION_ENDING)
         session_config = _auth_files(workdir, seed(server, users=["carol", "dave"])["tokens"], "session")

@@ -21,7 +21,6 @@ TIMEOUT = 30
 @pytest.fixture(scope="module", params=["in-process", "http"])
 def server(request) -> Iterator[LiveServer]:
     port = free_port()
-    credentials = {"OAUTH_CLIENT_ID": "live-" + secrets.token_hex(8), "OAUTH_CLIENT_SECRET": secrets.token_urlsafe(32)}
     transport = {}
     if request.param == "http":
         transport = {
@@ -30,8 +29,7 @@ def server(request) -> Iterator[LiveServer]:
         }
     # In HTTP mode each request to /api/auth holds a slot while it waits on a call to /o/ on the
     # same server: threads leave room for the six concurrent registrations and their token calls.
-    with live_server(PORT=str(port), WEB_CONCURRENCY="2", GUNICORN_THREADS="8", **credentials, **transport) as server:
-        server.manage("ensure_oauth_app")
+    with live_server(PORT=str(port), WEB_CONCURRENCY="2", GUNICORN_THREADS="8", **transport) as server:
         yield server
 
 

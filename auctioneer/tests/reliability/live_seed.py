@@ -20,11 +20,10 @@ from authorization.tests.factories import UserFactory
 
 spec = json.loads(SPEC)
 app = Application.objects.filter(name="reliability").first()
-if app is None:
-    extra = {"client_id": spec["client_id"], "client_secret": spec["client_secret"]} if spec["client_id"] else {}
+if app is None:  # the tokens' own application; the Authorization API's is live_server's
     app = Application.objects.create(
         name="reliability", client_type=Application.CLIENT_CONFIDENTIAL,
-        authorization_grant_type=Application.GRANT_PASSWORD, **extra,
+        authorization_grant_type=Application.GRANT_PASSWORD,
     )
 out = {"tokens": {}, "users": {}, "auctions": {}, "items": {}}
 for name in spec["users"]:
@@ -77,15 +76,10 @@ def seed(
     *,
     users: list[str],
     auctions: dict[str, dict[str, Any]] | None = None,
-    oauth_client: tuple[str, str] | None = None,
 ) -> dict:
     """Users (each with a bearer token and one item) and open auctions; returns their ids and
-    the raw tokens. `oauth_client` (id, secret) registers the Authorization API's application,
-    for a server started with the same OAUTH_CLIENT_ID / OAUTH_CLIENT_SECRET."""
-    client_id, client_secret = oauth_client or ("", "")
-    spec = json.dumps(
-        {"users": users, "auctions": auctions or {}, "client_id": client_id, "client_secret": client_secret}
-    )
+    the raw tokens."""
+    spec = json.dumps({"users": users, "auctions": auctions or {}})
     result = server.manage("shell", "-c", f"SPEC = {spec!r}\n" + _SEED)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
