@@ -153,7 +153,7 @@ _PROBLEM_TEXT = {
     404: "Not found.",
     409: "Conflicts with the current state.",
     415: NOT_JSON_TEXT,
-    422: "Idempotency-Key already used with another body.",
+    422: "Idempotency-Key already used for another request (another body, path or method).",
     429: "Throttled; see Retry-After.",
 }
 
@@ -189,7 +189,8 @@ IDEMPOTENCY_HEADER = openapi.Parameter(
     description=(
         "Optional, at most 255 characters. The same key from the same user with the same body within 24 h "
         "returns the first successful answer (header `Idempotent-Replayed: true`) and creates nothing; "
-        "with another body it is 422. Errors are not stored, so a fixed request may reuse the key."
+        "with another request (another body, path or method) it is 422. Errors are not stored, so a fixed "
+        "request may reuse the key."
     ),
 )
 
@@ -660,6 +661,15 @@ class AuctionCancelApi(WritePolicyMixin, APIView):
 # --- Bids ----------------------------------------------------------------------------------
 
 
+BID_AMOUNT_TEXT = (
+    "What the bid stands at. A bid that leaves its bidder leading stands at the lower of the `amount` "
+    "sent and the new current price (the price follows the ceilings alone, so it can stay below what "
+    "was sent); the ceiling, which only its bidder sees, is `max_amount`. A bid that leaves another "
+    "bidder leading keeps the `amount` sent. An automatic bid stands at the price it raised its bidder "
+    "to, so the leader's latest bid always carries the current price."
+)
+
+
 class AuctionBidSerializer(serializers.Serializer):
     """A row of an auction's public bid history; `max_amount` only on the caller's own bids."""
 
@@ -668,7 +678,7 @@ class AuctionBidSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     bidder = UserRefSerializer()
-    amount = MoneyField(currency_path=None)
+    amount = MoneyField(currency_path=None, help_text=BID_AMOUNT_TEXT)
     max_amount = MoneyField(
         currency_path=None, allow_null=True, required=False, help_text="Only on the caller's own bids."
     )
@@ -708,8 +718,12 @@ class BidPlacementSerializer(serializers.Serializer):
 
     id = serializers.IntegerField(source="bid.id")
     bidder = UserRefSerializer(source="bid.bidder")
-    amount = MoneyField(source="bid.amount", currency_path="auction.currency")
-    max_amount = MoneyField(source="bid.max_amount", currency_path="auction.currency", help_text="Your ceiling.")
+    amount = MoneyField(source="bid.amount", currency_path="auction.currency", help_text=BID_AMOUNT_TEXT)
+    max_amount = MoneyField(
+        source="bid.max_amount",
+        currency_path="auction.currency",
+        help_text="Your ceiling: the `max_amount` sent, or the `amount` sent without one.",
+    )
     is_automatic = serializers.BooleanField(source="bid.is_automatic")
     placed_at = serializers.DateTimeField(source="bid.placed_at")
     current_price = MoneyField(source="auction.current_price", currency_path="auction.currency")
@@ -835,7 +849,7 @@ class MyBidSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     auction = MyBidAuctionSerializer()
-    amount = MoneyField(currency_path="auction.currency")
+    amount = MoneyField(currency_path="auction.currency", help_text=BID_AMOUNT_TEXT)
     max_amount = MoneyField(currency_path="auction.currency", allow_null=True)
     is_automatic = serializers.BooleanField()
     placed_at = serializers.DateTimeField()

@@ -473,7 +473,8 @@ def auction_buy_now(*, auction_id: int, buyer: User) -> BidPlacement:
             auction.reserve_price is None
             or (auction.leader_ceiling is not None and auction.leader_ceiling >= auction.reserve_price)
         ):
-            raise ConflictError("Buy-now is no longer available: a bid has met the reserve.")
+            reason = "the auction has a bid" if auction.reserve_price is None else "a bid has met the reserve"
+            raise ConflictError(f"Buy-now is no longer available: {reason}.")
         bid = Bid.objects.create(
             auction=auction,
             bidder=buyer,

@@ -278,7 +278,10 @@ def test_buy_now_rules(client_for):
     client_for(UserFactory.create()).post(
         reverse("auctions:auction-bids", kwargs={"auction_id": bid_on.pk}), {"amount": "10"}
     )
-    assert client_for(UserFactory.create()).post(buy_now(bid_on)).status_code == HTTPStatus.CONFLICT
+    refused = client_for(UserFactory.create()).post(buy_now(bid_on))
+    assert refused.status_code == HTTPStatus.CONFLICT
+    # No reserve: any bid ends buy-now, and the answer says so (not "a bid has met the reserve").
+    assert refused.json()["detail"] == "Buy-now is no longer available: the auction has a bid."
 
 
 def test_buy_now_allowed_while_the_reserve_is_not_met(client_for):
@@ -294,7 +297,9 @@ def test_buy_now_refused_once_the_reserve_is_met(client_for):
     auction = AuctionFactory.create(buy_now_price=Decimal("80"), reserve_price=Decimal("50"))
     bids = reverse("auctions:auction-bids", kwargs={"auction_id": auction.pk})
     client_for(UserFactory.create()).post(bids, {"amount": "10", "max_amount": "60"})
-    assert client_for(UserFactory.create()).post(buy_now(auction)).status_code == HTTPStatus.CONFLICT
+    refused = client_for(UserFactory.create()).post(buy_now(auction))
+    assert refused.status_code == HTTPStatus.CONFLICT
+    assert refused.json()["detail"] == "Buy-now is no longer available: a bid has met the reserve."
 
 
 # --- Explore ---------------------------------------------------------------------------------
