@@ -817,15 +817,21 @@ class AuctionBuyNowApi(WritePolicyMixin, APIView):
         operation_description=(
             "Win at buy_now_price: while it is set, the auction is open and no bid has met the reserve (with no "
             "reserve: no bid yet). A bid at buy_now_price is stored for the caller and the auction ends now; it "
-            "reads `closed` until the workers settle it as `fulfilled` (within about a second)."
+            "reads `closed` until the workers settle it as `fulfilled` (within about a second). "
+            "Honours `Idempotency-Key`: a retry whose first answer was lost replays that 201 instead of "
+            "meeting the ended auction's 409."
         ),
         security=BEARER,
+        manual_parameters=[IDEMPOTENCY_HEADER],
         request_body=no_body,
-        responses={201: BidPlacementSerializer, **problems(400, 401, 403, 404, 409, 415, 429, e400=_NO_BODY)},
+        responses={201: BidPlacementSerializer, **problems(400, 401, 403, 404, 409, 415, 422, 429, e400=_NO_BODY)},
     )
     def post(self, request: Request, auction_id: int) -> Response:
-        placement = services.auction_buy_now(auction_id=auction_id, buyer=cast(User, request.user))
-        return Response(BidPlacementSerializer(placement).data, status=HTTPStatus.CREATED)
+        def buy() -> tuple[int, Any]:
+            placement = services.auction_buy_now(auction_id=auction_id, buyer=cast(User, request.user))
+            return HTTPStatus.CREATED, dict(BidPlacementSerializer(placement).data)
+
+        return idempotent_response(request, buy)
 
 
 # --- The caller's own ----------------------------------------------------------------------

@@ -667,8 +667,17 @@ class Tester:
         nid = auction.get("id")
         response = self.call("POST", f"{self.api}/auctions/{nid}/buy-now", user=a)
         self.expect("seller uses buy-now on own auction -> 403 problem", response, 403, problem=True)
-        response = self.call("POST", f"{self.api}/auctions/{nid}/buy-now", user=b)
+        key = {"Idempotency-Key": f"e2e-buy-now-{self.suffix}"}
+        response = self.call("POST", f"{self.api}/auctions/{nid}/buy-now", user=b, headers=key)
         self.expect("B buys now -> 200/201", response, 200, 201)
+        again = self.call("POST", f"{self.api}/auctions/{nid}/buy-now", user=b, headers=key)
+        self.check(
+            "B's buy-now retried with its Idempotency-Key replays the win (Idempotent-Replayed: true)",
+            again.status_code == response.status_code
+            and again.headers.get("Idempotent-Replayed") == "true"
+            and again.text == response.text,
+            f"{again.status_code} {again.headers.get('Idempotent-Replayed')!r} {again.text[:200]}",
+        )
         response = self.bid(c, nid, "110.00")
         self.expect("C bids after the buy-now -> 409 problem", response, 409, problem=True)
         settled, waited = self.wait_for(nid, lambda x: x.get("status") in SETTLED, self.settle_timeout)

@@ -113,3 +113,19 @@ def test_an_over_long_key_is_400(client_for, user):
     )
     assert r.status_code == HTTPStatus.BAD_REQUEST
     assert not Auction.objects.exists()
+
+
+def test_a_buy_now_retried_with_its_key_replays_the_win(client_for, user):
+    """The first answer lost, the retry would otherwise meet the ended auction's 409."""
+    auction = AuctionFactory.create(buy_now_price="80")
+    client = client_for(user)
+    url = reverse("auctions:auction-buy-now", kwargs={"auction_id": auction.pk})
+    first = client.post(url, HTTP_IDEMPOTENCY_KEY="buy-1")
+    again = client.post(url, HTTP_IDEMPOTENCY_KEY="buy-1")
+    assert first.status_code == again.status_code == HTTPStatus.CREATED
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert (first.json()["amount"], first.json()["leading"]) == ("80.00", True)
+    assert Bid.objects.filter(auction=auction).count() == 1
+    without_key = client.post(url)
+    assert without_key.status_code == HTTPStatus.CONFLICT
