@@ -1,3 +1,4 @@
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -181,16 +182,23 @@ def problems(*codes: int, **texts: str) -> dict[int, openapi.Response]:
 BEARER: list[dict[str, list[str]]] = [{"Bearer": []}]
 PUBLIC: list[dict[str, list[str]]] = []
 
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+# Printable ASCII (what the IETF draft's sf-string allows), not starting or ending with a space,
+# which HTTP would strip: the schema states exactly what `_idempotency_key` accepts.
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
 IDEMPOTENCY_HEADER = openapi.Parameter(
     "Idempotency-Key",
     openapi.IN_HEADER,
     type=openapi.TYPE_STRING,
     required=False,
+    min_length=1,
+    max_length=IDEMPOTENCY_KEY_MAX_LENGTH,
+    pattern=IDEMPOTENCY_KEY_PATTERN,
     description=(
-        "Optional, at most 255 characters. The same key from the same user with the same body within 24 h "
-        "returns the first successful answer (header `Idempotent-Replayed: true`) and creates nothing; "
-        "with another request (another body, path or method) it is 422. Errors are not stored, so a fixed "
-        "request may reuse the key."
+        "Optional: 1-255 printable ASCII characters (a UUID, say). The same key from the same user with "
+        "the same body within 24 h returns the first successful answer (header `Idempotent-Replayed: true`) "
+        "and creates nothing; with another request (another body, path or method) it is 422. Errors are "
+        "not stored, so a fixed request may reuse the key."
     ),
 )
 
@@ -234,10 +242,10 @@ def _idempotency_key(request: Request) -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return None
-    if not 1 <= len(key) <= 255 or not key.isprintable():
+    if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH or not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
         raise InvalidInputError(
-            "Idempotency-Key must be 1-255 printable characters.",
-            errors={"Idempotency-Key": ["Must be 1-255 printable characters."]},
+            "Idempotency-Key must be 1-255 printable ASCII characters.",
+            errors={"Idempotency-Key": ["Must be 1-255 printable ASCII characters."]},
         )
     return key
 

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from http import HTTPStatus
 
@@ -107,12 +108,27 @@ def test_a_key_expires_after_the_ttl(client_for, user, settings):
     assert IdempotencyRecord.objects.count() == 1
 
 
-def test_an_over_long_key_is_400(client_for, user):
-    r = client_for(user).post(
-        reverse("auctions:auction-list"), auction_body(), format="json", HTTP_IDEMPOTENCY_KEY="k" * 256
-    )
+@pytest.mark.parametrize("key", ["k" * 256, "", " ", "caf\u00e9", "tab\there"])
+def test_a_key_outside_the_schema_is_400(client_for, user, key):
+    """Over long, empty, blank, not ASCII, or a control character."""
+    r = client_for(user).post(reverse("auctions:auction-list"), auction_body(), format="json", HTTP_IDEMPOTENCY_KEY=key)
     assert r.status_code == HTTPStatus.BAD_REQUEST
+    assert r.json()["errors"] == {"Idempotency-Key": ["Must be 1-255 printable ASCII characters."]}
     assert not Auction.objects.exists()
+
+
+@pytest.mark.parametrize("key", ["k" * 255, "a b", "!", "550e8400-e29b-41d4-a716-446655440000"])
+def test_every_key_the_schema_allows_is_taken(api_client, client_for, user, key):
+    """The documented constraints (swagger.json) are what the service accepts, so a client
+    generated from the schema cannot meet a 400 for its key."""
+    documented = api_client.get("/api/v1/swagger.json").json()["paths"]["/v1/auctions"]["post"]["parameters"]
+    (header,) = [p for p in documented if p["name"] == "Idempotency-Key"]
+    assert (header["minLength"], header["maxLength"]) == (1, 255)
+    assert re.fullmatch(header["pattern"], key) and len(key) <= header["maxLength"]
+    r = client_for(user).post(reverse("auctions:auction-list"), auction_body(), format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert r.status_code == HTTPStatus.CREATED, r.json()
+    for refused in ["", " ", " a", "a ", "caf\u00e9", "tab\there"]:
+        assert not re.fullmatch(header["pattern"], refused)
 
 
 def test_a_buy_now_retried_with_its_key_replays_the_win(client_for, user):
