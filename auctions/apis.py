@@ -494,7 +494,15 @@ class AuctionOutputSerializer(serializers.Serializer):
             "created_at": _DATETIME.to_representation(auction.created_at),
         }
 
-    @swagger_serializer_method(serializer_or_field=serializers.CharField(help_text="The lowest acceptable amount."))
+    @swagger_serializer_method(
+        serializer_or_field=serializers.CharField(
+            help_text=(
+                "The lowest amount a bid may have: the starting price before the first bid, else the current "
+                "price plus the increment at it. Only an `open` auction takes bids (`status`); on the others it "
+                "is shown for reference."
+            )
+        )
+    )
     def get_minimum_bid(self, auction: Auction) -> str:
         return format_money(auction_minimum_bid(auction), places=auction.currency.minor_units)
 

@@ -90,6 +90,7 @@ def test_a_reserve_not_met_is_unsold(api_client):
     body = _read(api_client, auction)
     assert body["status"] == "unsold"
     assert body["winning_bid"] is None
+    assert (body["leading_bidder"]["id"], body["reserve_met"]) == (bidder.pk, False)  # who led; nobody won
     assert _mail_to(bidder) == []
     [to_seller] = _mail_to(auction.seller)
     assert "reserve price of 50.00 EUR" in to_seller.body
