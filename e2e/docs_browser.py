@@ -42,19 +42,14 @@ pytestmark = pytest.mark.live
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
-    client_id, client_secret = secrets.token_urlsafe(30), secrets.token_urlsafe(40)
     with live_server(
         DJANGO_SETTINGS_MODULE=os.environ.get("DOCS_TEST_SETTINGS_MODULE", "auctioneer.settings.production"),
         DJANGO_DEBUG="False",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         SECURE_SSL_REDIRECT="False",
         SECURE_HSTS_SECONDS="0",
-        OAUTH_CLIENT_ID=client_id,
-        OAUTH_CLIENT_SECRET=client_secret,
         WEB_CONCURRENCY="2",
-    ) as live:
-        # The application the server's credentials name (settings read them at start).
-        live.manage("ensure_oauth_app")
+    ) as live:  # with the Authorization API's application registered
         yield live
 
 

@@ -80,11 +80,11 @@ def seed(
     """Users (each with a bearer token and one item) and open auctions; returns their ids and
     the raw tokens."""
     spec = json.dumps({"users": users, "auctions": auctions or {}})
-    result = server.manage("shell", "-c", f"SPEC = {spec!r}\n" + _SEED)
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    output = server.manage("shell", "-c", f"SPEC = {spec!r}\n" + _SEED)
+    return json.loads(output.strip().splitlines()[-1])
 
 
 def auction_state(server: LiveServer, *ids: int) -> dict[int, dict]:
     """What the database holds for these auctions, bids included (in id order)."""
-    result = server.manage("shell", "-c", f"IDS = {json.dumps(list(ids))!r}\n" + _STATE)
-    return {int(k): v for k, v in json.loads(result.stdout.strip().splitlines()[-1]).items()}
+    output = server.manage("shell", "-c", f"IDS = {json.dumps(list(ids))!r}\n" + _STATE)
+    return {int(k): v for k, v in json.loads(output.strip().splitlines()[-1]).items()}

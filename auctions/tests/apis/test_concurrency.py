@@ -115,7 +115,7 @@ def _bidder(
 
 def _shell(live, script: str) -> Any:
     """Run `script` in `manage.py shell` on the server's database; its last line is JSON."""
-    return json.loads(live.manage("shell", "-c", script).stdout.strip().splitlines()[-1])
+    return json.loads(live.manage("shell", "-c", script).strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="module")
