@@ -81,12 +81,28 @@ class AuctionDetail(Scenario):
 
 class _Bidding(Scenario):
     """Every bidder bids the minimum it last heard of (from any answer: a 201 or a 409
-    both carry `minimum_bid`); a bidder that leads an auction does not bid on it."""
+    both carry `minimum_bid`); a bidder that leads an auction does not bid on it.
+
+    What the bidders heard outlives the run: `known()` goes into the driver's output, and the
+    next run on the same auctions (the next round, or the next server on the same database)
+    starts from it as `config["known"]`, as bidders who have looked at the auctions would.
+    Without it, every auction's first bid of a later run offers the starting price and is
+    refused."""
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
-        self.minimum: dict[int, Decimal] = {a: Decimal(config["starting_price"]) for a in config["auction_ids"]}
-        self.leader: dict[int, int] = {}
+        known = config.get("known") or {}
+        minimum, leader = known.get("minimum", {}), known.get("leader", {})
+        self.minimum: dict[int, Decimal] = {
+            a: Decimal(minimum.get(str(a), config["starting_price"])) for a in config["auction_ids"]
+        }
+        self.leader: dict[int, int] = {int(a): int(user_id) for a, user_id in leader.items()}
+
+    def known(self) -> dict[str, Any]:
+        return {
+            "minimum": {str(a): str(amount) for a, amount in self.minimum.items()},
+            "leader": {str(a): user_id for a, user_id in self.leader.items()},
+        }
 
     def learn(self, auction_id: int, response: Response, vu: VirtualUser) -> None:
         if response.status not in (201, 409):
@@ -251,6 +267,7 @@ async def main(config: dict[str, Any]) -> dict[str, Any]:
         "login_statuses": dict(stats.login_statuses),
         "login_p50_ms": percentile(sorted(stats.login_ms), 50),
         "login_seconds": round(login_seconds, 2),
+        **({"known": scenario.known()} if isinstance(scenario, _Bidding) else {}),
     }
 
 

@@ -285,7 +285,10 @@ def http_scenarios(
             if job["scenario"] == "hot_auction" and round_no > 0:
                 continue
             log(f"{db}: {job['scenario']} at concurrency {job['concurrency']} (round {round_no + 1}/{p['rounds']})")
-            row = drive(server, {**common, **job}, tmp)
+            # What the bidders learnt of their auctions' prices carries over to the next run.
+            known = world.setdefault("known", {})
+            row = drive(server, {**common, **job, "known": known.get(job["scenario"])}, tmp)
+            known[job["scenario"]] = row.pop("known", None)
             key = (job["scenario"], job["concurrency"])
             runs.setdefault(key, []).append(row)
             below = [c for c in noop_rps if c <= job["concurrency"]]
