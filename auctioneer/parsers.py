@@ -7,7 +7,13 @@ from typing import Any
 
 from django.conf import settings
 from rest_framework import parsers
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, UnsupportedMediaType
+
+# JSON travels as UTF-8 (RFC 8259 §8.1); US-ASCII is a subset of it. Every other charset Python
+# knows is refused: some are not text at all (`bz2_codec`, `zlib_codec`, `base64`) and would
+# turn a body under the size limit into any amount of memory, others raise where no text
+# decoder would (`rot13`).
+ACCEPTED_CHARSETS = frozenset({"utf-8", "ascii"})
 
 
 class ExponentDecimal(Decimal):
@@ -30,6 +36,14 @@ class JSONParser(parsers.JSONParser):
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         parser_context = parser_context or {}
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            accepted = codecs.lookup(encoding).name in ACCEPTED_CHARSETS
+        except LookupError:
+            accepted = False
+        if not accepted:
+            raise UnsupportedMediaType(
+                media_type or "", detail=f"charset={encoding} is not supported: send UTF-8 JSON."
+            )
         try:
             decoded_stream = codecs.getreader(encoding)(stream)
             return json.load(decoded_stream, parse_float=_parse_float, parse_constant=_reject_constant)

@@ -9,7 +9,7 @@ from auctioneer.http_limits import REQUEST_LINE_MAX_BYTES
 from auctioneer.problems import PROBLEM_CONTENT_TYPE
 
 # Every API parses JSON bodies only (REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"]); anything else is 415.
-NOT_JSON_TEXT = "The body is not JSON (Content-Type: application/json)."
+NOT_JSON_TEXT = "The body is not JSON in UTF-8 (Content-Type: application/json, with no charset or charset=utf-8)."
 
 
 class _Enumerator(EndpointEnumerator):

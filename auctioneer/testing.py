@@ -74,7 +74,7 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "auctioneer.settings.local",
-        "DJANGO_SECRET_KEY": "live-test-" + secrets.token_hex(16),
+        "DJANGO_SECRET_KEY": "live-test-" + secrets.token_hex(32),
         "OAUTH_CLIENT_ID": "",
         "OAUTH_CLIENT_SECRET": "",
         "OAUTH_TOKEN_URL": "",

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_yasg import openapi
 
+from authorization.admin import admin_login
+
 api_info = openapi.Info(
     title="Auctioneer API",
     default_version="v1",
@@ -15,6 +17,7 @@ api_info = openapi.Info(
 )
 
 urlpatterns = [
+    path("admin/login/", admin_login),  # before the admin's own login/, which it wraps
     path("admin/", admin.site.urls),
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("api/auth/", include("authorization.urls")),

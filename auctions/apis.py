@@ -1,8 +1,8 @@
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -11,20 +11,14 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_yasg import openapi
 from drf_yasg.utils import no_body, swagger_auto_schema, swagger_serializer_method
 from rest_framework import generics, serializers
-from rest_framework.permissions import (
-    SAFE_METHODS,
-    AllowAny,
-    BasePermission,
-    IsAuthenticated,
-    IsAuthenticatedOrReadOnly,
-)
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from auctioneer.pagination import CachedCountPagination, CachedPageMixin, cached_count_note
+from auctioneer.policies import WritePolicyMixin
 from auctioneer.problems import InvalidInputError, NotFoundError
 from auctioneer.schema import NOT_JSON_TEXT
 from authorization.models import User
@@ -34,9 +28,6 @@ from .bidding import auction_minimum_bid
 from .filters import AuctionFilter, ItemFilter
 from .models import Auction, AuctionStatus, AuctionStatusCode, Bid, Category, Country, Currency, Item, ItemCondition
 from .money import MoneyField, format_money
-
-if TYPE_CHECKING:
-    from rest_framework.permissions import _PermissionClass
 
 
 class _MetadataListApi(generics.ListAPIView):
@@ -209,33 +200,6 @@ class UserRefSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     username = serializers.CharField()
-
-
-class WritesNeedWriteScope(BasePermission):
-    """A write needs a token with the `write` scope (SPEC.md: scopes `read`, `write`); reads
-    and anonymous callers are left to the other permission classes."""
-
-    message = "This token lacks the `write` scope."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        if request.method in SAFE_METHODS or request.auth is None:
-            return True
-        allow_scopes = getattr(request.auth, "allow_scopes", None)
-        return allow_scopes is None or bool(allow_scopes(["write"]))
-
-
-class WritePolicyMixin:
-    """Public reads; writes need a bearer token with the `write` scope and are throttled per
-    user. `throttle_scope` names the rate in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]; the
-    cache is shared by all processes. Reads are not throttled."""
-
-    permission_classes: "Sequence[_PermissionClass]" = [IsAuthenticatedOrReadOnly, WritesNeedWriteScope]
-    throttle_scope = "writes"
-
-    def get_throttles(self) -> list[BaseThrottle]:
-        if self.request.method in SAFE_METHODS:  # type: ignore[attr-defined]
-            return []
-        return [ScopedRateThrottle()]
 
 
 def _idempotency_key(request: Request) -> str | None:

@@ -31,6 +31,14 @@ class Country(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    @staticmethod
+    def code_from_input(text: str) -> str:
+        """A code as clients send it (an item's or an account's country): any case, spaces
+        around it ignored. Only ASCII is upper-cased: Python's upper() makes `SS` of `ß` and
+        `FI` of the ligature `ﬁ`, both real codes, where the client sent no code at all."""
+        text = text.strip()
+        return text.upper() if text.isascii() else text
+
 
 class Currency(models.Model):
     code = models.CharField(max_length=3, primary_key=True, help_text="ISO 4217")

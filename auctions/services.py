@@ -67,7 +67,7 @@ def _item_references(data: dict[str, Any]) -> dict[str, Any]:
                 resolved[field] = None
             continue
         if field == "country":
-            code = code.upper()
+            code = Country.code_from_input(code)
         row = model.objects.filter(**{key: code}).first()
         if row is None:
             errors[field] = [f"Unknown {field} {code!r}; see GET /api/v1/metadata/{listed_at}."]

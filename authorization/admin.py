@@ -1,11 +1,39 @@
+import math
+from http import HTTPStatus
 from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from rest_framework.exceptions import APIException
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from .models import User
 from .services import user_tokens_revoke
+from .throttles import TokenAddressThrottle, TokenUsernameThrottle
+
+
+def admin_login(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    """The admin's login form behind the brakes of `POST /api/auth/token`: the same budgets per
+    username and per address, shared with it, so a staff password is no easier to guess here."""
+    if request.method == "POST":
+        form = Request(request, parsers=[FormParser(), MultiPartParser()])
+        try:
+            form.data  # noqa: B018 (parsed here, so that a body no form can have meets the admin's own answer)
+        except APIException:
+            return admin.site.login(request, extra_context)  # no form fields: no login to brake
+        for throttle in (TokenAddressThrottle(), TokenUsernameThrottle()):
+            if not throttle.allow_request(form, APIView()):  # the throttles look at the request only
+                response = HttpResponse(
+                    "Too many login attempts; try again later.\n",
+                    status=HTTPStatus.TOO_MANY_REQUESTS,
+                    content_type="text/plain; charset=utf-8",
+                )
+                response["Retry-After"] = str(math.ceil(throttle.wait() or 1))
+                return response
+    return admin.site.login(request, extra_context)
 
 
 @admin.register(User)

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from auctioneer.fields import StrictCharField
+from auctioneer.policies import WritePolicyMixin, WritesNeedWriteScope
 
 from . import services
 from .models import User
@@ -52,6 +53,13 @@ SERVICE_ERRORS = {
     ),
 }
 AUTH_ERRORS = {HTTPStatus.UNAUTHORIZED: _problem("No valid bearer token")}
+# Changing the account: a token with the `write` scope, and THROTTLE_ACCOUNT per user, which also
+# brakes guessing the password through `old_password` / `password` with a stolen token.
+ACCOUNT_WRITE_ERRORS = {
+    **AUTH_ERRORS,
+    HTTPStatus.FORBIDDEN: _problem("The token lacks the `write` scope"),
+    HTTPStatus.TOO_MANY_REQUESTS: _problem("Too many account changes by this user (see Retry-After)"),
+}
 INVALID = {HTTPStatus.BAD_REQUEST: _problem("Invalid fields (see `errors`)")}
 
 
@@ -233,9 +241,14 @@ class TokenRevokeApi(AuthorizationApi):
         return Response(status=HTTPStatus.NO_CONTENT)
 
 
-class AccountApi(AuthorizationApi):
-    permission_classes = [IsAuthenticated]
+class _AccountWriteApi(WritePolicyMixin, AuthorizationApi):
+    """Reads need a token; writes need the `write` scope and are throttled per user."""
 
+    permission_classes = [IsAuthenticated, WritesNeedWriteScope]
+    throttle_scope = "account"
+
+
+class AccountApi(_AccountWriteApi):
     class UpdateInputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "AccountUpdateInput"
@@ -270,7 +283,7 @@ class AccountApi(AuthorizationApi):
         responses={
             HTTPStatus.OK: UserOutputSerializer,
             **INVALID,
-            **AUTH_ERRORS,
+            **ACCOUNT_WRITE_ERRORS,
             HTTPStatus.CONFLICT: _problem("Another account has this email"),
         },
         security=BEARER,
@@ -288,7 +301,7 @@ class AccountApi(AuthorizationApi):
         responses={
             HTTPStatus.NO_CONTENT: "Deactivated",
             HTTPStatus.BAD_REQUEST: _problem("Missing or wrong password (see `errors`)"),
-            **AUTH_ERRORS,
+            **ACCOUNT_WRITE_ERRORS,
         },
         security=BEARER,
     )
@@ -299,9 +312,7 @@ class AccountApi(AuthorizationApi):
         return Response(status=HTTPStatus.NO_CONTENT)
 
 
-class AccountPasswordApi(AuthorizationApi):
-    permission_classes = [IsAuthenticated]
-
+class AccountPasswordApi(_AccountWriteApi):
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "PasswordChangeInput"
@@ -316,7 +327,7 @@ class AccountPasswordApi(AuthorizationApi):
         responses={
             HTTPStatus.NO_CONTENT: "Changed",
             HTTPStatus.BAD_REQUEST: _problem("Wrong old password or weak new password (see `errors`)"),
-            **AUTH_ERRORS,
+            **ACCOUNT_WRITE_ERRORS,
         },
         security=BEARER,
     )

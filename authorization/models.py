@@ -9,10 +9,13 @@ from django.db.models.functions import Lower
 
 class UserManager(DjangoUserManager["User"]):
     def with_username(self, username: str) -> "QuerySet[User]":
-        """The account named `username`, ignoring case. Both sides go through the database's
-        lower(), the same function as the unique constraint below, so this is at most one row
-        (Python's lower() or `iexact`'s upper() can fold differently, e.g. U+017F long s and `s`)."""
-        return self.alias(username_lower=Lower("username")).filter(username_lower=Lower(Value(username)))
+        """The account named `username`, ignoring case. The name is NFKC-normalised first, as
+        register stores it (fullwidth U+FF41 U+FF4E U+FF4E is `ann`). Both sides then go
+        through the database's lower(), the same function as the unique constraint below, so
+        this is at most one row (Python's lower() or `iexact`'s upper() can fold differently,
+        e.g. U+017F long s and `s`)."""
+        name = self.model.normalize_username(username)
+        return self.alias(username_lower=Lower("username")).filter(username_lower=Lower(Value(name)))
 
     def get_by_natural_key(self, username: str | None) -> "User":
         # Django's ModelBackend (and so the password grant, the admin login and

@@ -1,6 +1,8 @@
 import hashlib
+import re
 
-from oauth2_provider.models import RefreshToken
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from oauth2_provider.models import AccessToken, RefreshToken
 
 from auctions.models import Country
 
@@ -9,6 +11,15 @@ from .models import User
 
 def user_username_taken(*, username: str) -> bool:
     return User.objects.with_username(username).exists()
+
+
+def user_id_by_username(*, username: str) -> int | None:
+    """The id of the account a login with `username` would reach, or None. A name that no
+    account can have (see register's validator) is not looked up: the throttles call this
+    before the body is validated, and the database refuses some text (PostgreSQL: NUL)."""
+    if not re.fullmatch(UnicodeUsernameValidator.regex, User.normalize_username(username)):
+        return None
+    return User.objects.with_username(username).values_list("pk", flat=True).first()
 
 
 def user_email_taken(*, email: str, exclude: User | None = None) -> bool:
@@ -27,6 +38,12 @@ def token_checksum(raw_token: str) -> str:
     return hashlib.sha256(raw_token.encode("utf-8")).hexdigest()
 
 
-def refresh_token_held_by_another(*, refresh_token: str, user: User) -> bool:
-    """Whether this refresh token was issued to someone else. An unknown token is nobody's."""
-    return RefreshToken.objects.filter(token_checksum=token_checksum(refresh_token)).exclude(user=user).exists()
+def token_held_by_another(*, token: str, user: User) -> bool:
+    """Whether this token, refresh or access, was issued to someone else. Both kinds count:
+    revocation looks a token up in both tables whatever its hint says (RFC 7009 §2.1). An
+    unknown token is nobody's."""
+    checksum = token_checksum(token)
+    return any(
+        model.objects.filter(token_checksum=checksum).exclude(user=user).exists()
+        for model in (RefreshToken, AccessToken)
+    )

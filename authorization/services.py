@@ -6,6 +6,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, RefreshToken, revoke_access_token
 
 from auctioneer.problems import ConflictError, ForbiddenError, InvalidInputError
+from auctions.models import Country
 
 from . import selectors
 from .models import User
@@ -24,6 +25,7 @@ def user_register(
 ) -> tuple[User, TokenPair]:
     """Create the account and log it in. If no token can be had, the account is removed
     again, so the client can send the same request once the service is back."""
+    username = _username(username)
     email = User.objects.normalize_email(email)
     country = _country_code(country)
     user = User(username=username, email=email, first_name=first_name, last_name=last_name, country=country, city=city)
@@ -56,11 +58,11 @@ def token_refresh(*, refresh_token: str) -> TokenPair:
 
 def token_revoke(*, access_token: AccessToken, raw_access_token: str, refresh_token: str = "") -> None:
     """Revoke the caller's access token and, if given, a refresh token of the caller's, at once.
-    Another account's refresh token is refused (403) before anything is revoked."""
-    if refresh_token and selectors.refresh_token_held_by_another(refresh_token=refresh_token, user=access_token.user):
+    Another account's token (refresh or access) is refused (403) before anything is revoked."""
+    if refresh_token and selectors.token_held_by_another(token=refresh_token, user=access_token.user):
         raise ForbiddenError(
-            "This refresh token belongs to another account.",
-            errors={"refresh_token": ["This refresh token belongs to another account."]},
+            "This token belongs to another account.",
+            errors={"refresh_token": ["This token belongs to another account."]},
         )
     service = get_token_service()
     if refresh_token:
@@ -138,8 +140,20 @@ def user_tokens_revoke(*, user: User, keep: AccessToken | None = None) -> None:
         access_tokens.delete()
 
 
+def _username(username: str) -> str:
+    """NFKC-normalised, as Django's own forms and createsuperuser store it (fullwidth
+    U+FF41 U+FF4E U+FF4E is `ann`, and so is taken if `ann` is), then checked again:
+    normalising can lengthen it."""
+    username = User.normalize_username(username)
+    try:
+        User._meta.get_field("username").run_validators(username)
+    except DjangoValidationError as exc:
+        raise InvalidInputError("The username is invalid.", errors={"username": list(exc.messages)}) from exc
+    return username
+
+
 def _country_code(code: str) -> str:
-    code = code.strip().upper()
+    code = Country.code_from_input(code)
     if code and not selectors.country_exists(code=code):
         message = f"'{code}' is not an ISO 3166-1 alpha-2 country code (see GET /api/v1/metadata/countries)."
         raise InvalidInputError("The country is unknown.", errors={"country": [message]})

@@ -8,6 +8,8 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from . import selectors
+
 
 class _ScopedThrottle(SimpleRateThrottle):
     def get_rate(self) -> str | None:
@@ -30,7 +32,10 @@ class RegisterAddressThrottle(AddressThrottle):
 
 
 class TokenUsernameThrottle(_ScopedThrottle):
-    """Per account, whichever address the guesses come from."""
+    """Per account, whichever address the guesses come from, and whichever spelling of the
+    username reaches it: the count is kept by the account the login would reach, found as the
+    login finds it (the database's lower() and Python's can fold a letter differently, e.g.
+    U+0130 `İ`). A name no account has is counted by its own lower-case spelling."""
 
     scope = "token_username"
 
@@ -38,5 +43,10 @@ class TokenUsernameThrottle(_ScopedThrottle):
         username = request.data.get("username") if isinstance(request.data, dict) else None
         if not isinstance(username, str) or not username:
             return None  # the request is invalid anyway (400)
-        ident = hashlib.sha256(username.strip().lower().encode()).hexdigest()
+        username = username.strip()
+        account = selectors.user_id_by_username(username=username)
+        name = f"account {account}" if account is not None else f"name {username.lower()}"
+        # surrogatepass: JSON can carry a lone surrogate (`\ud800`), which the body's validation
+        # refuses (400) only after the throttles have run.
+        ident = hashlib.sha256(name.encode(errors="surrogatepass")).hexdigest()
         return self.cache_format % {"scope": self.scope, "ident": ident}

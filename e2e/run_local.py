@@ -45,7 +45,7 @@ def server_env(tmp: Path, port: int) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "auctioneer.settings.local",
-        "DJANGO_SECRET_KEY": "e2e-" + secrets.token_hex(16),
+        "DJANGO_SECRET_KEY": "e2e-" + secrets.token_hex(32),
         "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
         "AUCTIONEER_VAR_DIR": str(tmp / "var"),
         "AUCTIONEER_ENV_FILE": str(tmp / "oauth.env"),

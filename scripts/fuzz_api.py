@@ -141,7 +141,7 @@ def main() -> int:
     # Fuzzing is not a load test: the throttles must not turn answers into 429s.
     unthrottled = {
         f"THROTTLE_{name}": "1000000/min"
-        for name in ("BIDS", "AUCTIONS", "WRITES", "TOKEN_USERNAME", "TOKEN_ADDRESS", "REGISTER")
+        for name in ("BIDS", "AUCTIONS", "WRITES", "TOKEN_USERNAME", "TOKEN_ADDRESS", "REGISTER", "ACCOUNT")
     }
     server_env = {**unthrottled, "LOG_LEVEL": "ERROR"}
     with tempfile.TemporaryDirectory(prefix="auctioneer-fuzz-") as tmp, live_server(**server_env) as server:

@@ -208,6 +208,7 @@ REST_FRAMEWORK = {
         "token_username": env.str("THROTTLE_TOKEN_USERNAME", default="10/min"),
         "token_address": env.str("THROTTLE_TOKEN_ADDRESS", default="60/min"),
         "register": env.str("THROTTLE_REGISTER", default="30/min"),
+        "account": env.str("THROTTLE_ACCOUNT", default="10/min"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -1,6 +1,12 @@
+import base64
+import bz2
+import json
+import zlib
 from http import HTTPStatus
 
 import pytest
+
+from auctions.models import Item
 
 pytestmark = pytest.mark.django_db
 
@@ -46,3 +52,42 @@ def test_every_body_that_is_not_json_is_a_415_problem_and_the_schema_says_so(api
         assert response.status_code == HTTPStatus.UNSUPPORTED_MEDIA_TYPE, (path, method, response.content)
         assert response["Content-Type"] == "application/problem+json"
         assert response.json()["status"] == 415
+
+
+def _item_body() -> bytes:
+    return json.dumps({"title": "Lens", "description": "", "condition": "used", "country": "DE"}).encode()
+
+
+@pytest.mark.parametrize(
+    ("charset", "encode"),
+    [
+        # Codecs that are not text: a body under the size limit would expand to any size.
+        ("bz2_codec", bz2.compress),
+        ("zlib_codec", zlib.compress),
+        ("base64", base64.b64encode),
+        # Text codecs that are not UTF-8; rot13 is str-to-str and used to end in a 500.
+        ("rot13", lambda body: body),
+        ("latin-1", lambda body: body),
+        ("utf-16", lambda body: body.decode().encode("utf-16")),
+    ],
+)
+@pytest.mark.parametrize("authenticated", [True, False])
+def test_a_body_in_any_charset_but_utf8_is_a_415_problem_and_writes_nothing(
+    api_client, user, client_for, charset, encode, authenticated
+):
+    caller = client_for(user) if authenticated else api_client
+    for path in ("/api/v1/items", "/api/auth/register", "/api/auth/token"):
+        response = caller.post(path, data=encode(_item_body()), content_type=f"application/json; charset={charset}")
+        assert response.status_code == HTTPStatus.UNSUPPORTED_MEDIA_TYPE, (path, response.content)
+        assert response["Content-Type"] == "application/problem+json"
+        assert "UTF-8" in response.json()["detail"]
+    assert not Item.objects.exists()
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "UTF-8", "utf8", "us-ascii"])
+def test_a_body_declared_utf8_or_ascii_is_taken(user, client_for, charset):
+    response = client_for(user).post(
+        "/api/v1/items", data=_item_body(), content_type=f"application/json; charset={charset}"
+    )
+    assert response.status_code == HTTPStatus.CREATED, response.content
+    assert Item.objects.get().title == "Lens"

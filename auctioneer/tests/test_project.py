@@ -49,8 +49,16 @@ def test_production_refuses_to_start_without_secret_key():
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
-@pytest.mark.parametrize("key", ["", "short-key"])
-def test_production_refuses_to_start_with_an_empty_or_short_secret_key(key):
+GOOD_KEY = "k" * 20 + "Zq8!pL2@xV9#mN4$bT7%cR1^wY6&hJ3*"  # 52 characters, 33 different
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["", "short-key", "Zq8!pL2@xV9#mN4$bT7%cR1^wY6&hJ3*Zq8!pL2@xV9#m", "xy" * 40, "django-insecure-" + "Zq8!pL2@" * 5],
+    ids=["empty", "short", "45-characters", "2-different", "insecure-prefix"],
+)
+def test_production_refuses_to_start_with_a_weak_secret_key(key):
+    """The same bar as `check --deploy` (security.W009), but refused at start."""
     result = _manage("check", DJANGO_SECRET_KEY=key, ALLOWED_HOSTS="api.example.com")
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
@@ -58,7 +66,7 @@ def test_production_refuses_to_start_with_an_empty_or_short_secret_key(key):
 
 @pytest.mark.parametrize("hosts", [None, "", " , "])
 def test_production_refuses_to_start_without_allowed_hosts(hosts):
-    result = _manage("check", DJANGO_SECRET_KEY="x" * 60, **({} if hosts is None else {"ALLOWED_HOSTS": hosts}))
+    result = _manage("check", DJANGO_SECRET_KEY=GOOD_KEY, **({} if hosts is None else {"ALLOWED_HOSTS": hosts}))
     assert result.returncode != 0
     assert "ALLOWED_HOSTS" in result.stderr
 
@@ -69,7 +77,7 @@ def test_production_check_deploy_is_clean():
         "--deploy",
         "--fail-level",
         "WARNING",
-        DJANGO_SECRET_KEY="k" * 20 + "Zq8!pL2@xV9#mN4$bT7%cR1^wY6&hJ3*",
+        DJANGO_SECRET_KEY=GOOD_KEY,
         ALLOWED_HOSTS="api.example.com",
     )
     assert result.returncode == 0, result.stdout + result.stderr

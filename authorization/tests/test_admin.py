@@ -5,9 +5,11 @@ import pytest
 from django.contrib import admin
 from django.test import RequestFactory
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from authorization.admin import UserAdmin
 from authorization.models import User
+from authorization.tests.apis.test_token import PASSWORD, TOKEN, throttle_rates
 
 pytestmark = pytest.mark.django_db
 
@@ -32,3 +34,43 @@ def test_the_session_pages_of_o_send_a_visitor_to_a_login_page_that_exists(clien
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"].startswith("/admin/login/?next=")
     assert client.get(response["Location"]).status_code == HTTPStatus.OK
+
+
+def test_the_admin_login_shares_the_token_endpoints_guess_budget(client, oauth_client):
+    """Ten wrong passwords for a staff account, on the admin form or through POST
+    /api/auth/token, spend one budget: the right password is then refused on both."""
+    staff = User.objects.create_superuser("root", "root@example.com", PASSWORD)
+    with throttle_rates(token_username="10/min", token_address="1000/min"):
+        guesses = [
+            client.post("/admin/login/", {"username": "root", "password": f"guess {n}"}).status_code for n in range(5)
+        ] + [APIClient().post(TOKEN, {"username": "ROOT", "password": f"guess {n}"}).status_code for n in range(5)]
+        on_the_form = client.post("/admin/login/", {"username": "root", "password": PASSWORD})
+        at_the_endpoint = APIClient().post(TOKEN, {"username": "root", "password": PASSWORD})
+
+    assert guesses == [200] * 5 + [401] * 5  # the form shows its error again; the API answers 401
+    assert on_the_form.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert 0 < int(on_the_form["Retry-After"]) <= 60
+    assert "_auth_user_id" not in client.session
+    assert at_the_endpoint.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert staff.last_login is None
+
+
+def test_the_admin_login_still_logs_in(client):
+    User.objects.create_superuser("root", "root@example.com", PASSWORD)
+
+    response = client.post("/admin/login/?next=/admin/", {"username": "root", "password": PASSWORD})
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [("{}", "application/json"), ("--x\r\nbroken", "multipart/form-data; boundary=x"), ("a=1", "text/plain")],
+)
+def test_a_post_to_the_admin_login_that_is_no_form_is_not_a_500(client, body, content_type):
+    response = client.post("/admin/login/", data=body, content_type=content_type)
+
+    assert response.status_code < HTTPStatus.INTERNAL_SERVER_ERROR
+    assert "_auth_user_id" not in client.session

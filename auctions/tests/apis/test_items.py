@@ -39,6 +39,7 @@ def test_create_an_item(api_client, client_for, user):
         ({"title": "x"}, "condition"),
         ({"title": "x", "condition": "mint"}, "condition"),
         ({"title": "x", "condition": "used", "country": "ZZ"}, "country"),
+        ({"title": "x", "condition": "used", "country": "\u00df"}, "country"),  # Python upper-cases it to SS
         ({"title": "x", "condition": "used", "category": "nope"}, "category"),
         ({"title": "x" * 201, "condition": "used"}, "title"),
     ],

@@ -2,6 +2,8 @@ from http import HTTPStatus
 
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
+from rest_framework.throttling import ScopedRateThrottle
 
 from authorization.models import User
 from authorization.tests.factories import UserFactory
@@ -101,7 +103,9 @@ def test_patch_to_ones_own_email_in_another_case_is_fine(account_user, client_fo
     assert response.status_code == HTTPStatus.OK
 
 
-@pytest.mark.parametrize(("field", "value"), [("email", "nope"), ("country", "ZZ"), ("city", "x" * 101)])
+@pytest.mark.parametrize(
+    ("field", "value"), [("email", "nope"), ("country", "ZZ"), ("country", "\ufb01"), ("city", "x" * 101)]
+)
 def test_patch_with_a_bad_value_is_400(account_user, client_for, field, value):
     response = client_for(account_user).patch(ACCOUNT, {field: value}, format="json")
 
@@ -177,3 +181,82 @@ def test_tokens_of_a_user_deactivated_elsewhere_stop_working(api_client, oauth_c
     assert bearer(pair["access_token"]).get(PING).status_code == HTTPStatus.UNAUTHORIZED
     assert bearer(pair["access_token"]).get(ACCOUNT).status_code == HTTPStatus.UNAUTHORIZED
     assert api_client.post(REFRESH, {"refresh_token": pair["refresh_token"]}).status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_a_country_is_taken_in_any_case_and_around_spaces(account_user, client_for):
+    response = client_for(account_user).patch(ACCOUNT, {"country": " de "}, format="json")
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["country"] == "DE"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data"),
+    [
+        ("patch", ACCOUNT, {"city": "Berlin"}),
+        ("post", PASSWORD_URL, {"old_password": PASSWORD, "new_password": NEW_PASSWORD}),
+        ("delete", ACCOUNT, {"password": PASSWORD}),
+    ],
+    ids=["patch", "password", "delete"],
+)
+def test_changing_the_account_needs_the_write_scope(account_user, make_token, method, url, data):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(account_user, scope='read')}")
+
+    response = getattr(client, method)(url, data, format="json")
+    reading = client.get(ACCOUNT)
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert response["Content-Type"] == PROBLEM
+    assert "write" in response.json()["detail"]
+    assert reading.status_code == HTTPStatus.OK
+    account_user.refresh_from_db()
+    assert (account_user.city, account_user.is_active, account_user.check_password(PASSWORD)) == ("", True, True)
+
+
+def account_rate(monkeypatch: pytest.MonkeyPatch, rate: str) -> None:
+    """DRF binds ScopedRateThrottle's rates when it is imported, so settings overrides miss it."""
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {**ScopedRateThrottle.THROTTLE_RATES, "account": rate})
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "field"),
+    [("post", PASSWORD_URL, "old_password"), ("delete", ACCOUNT, "password")],
+    ids=["password", "delete"],
+)
+def test_guessing_the_password_with_a_token_is_stopped_by_429(
+    account_user, client_for, monkeypatch, method, url, field
+):
+    """A stolen access token must not turn `old_password` or `password` into a way around the
+    token endpoint's per-username throttle."""
+    client = client_for(account_user)
+    data = {"new_password": NEW_PASSWORD} if field == "old_password" else {}
+    account_rate(monkeypatch, "10/min")
+    statuses = [
+        getattr(client, method)(url, {**data, field: f"guess {n}"}, format="json").status_code for n in range(10)
+    ]
+    refused = getattr(client, method)(url, {**data, field: PASSWORD}, format="json")
+
+    assert statuses == [400] * 10
+    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert refused["Content-Type"] == PROBLEM
+    assert 0 < int(refused["Retry-After"]) <= 60
+    account_user.refresh_from_db()
+    assert (account_user.is_active, account_user.check_password(PASSWORD)) == (True, True)
+
+
+def test_account_changes_share_one_budget_per_user(account_user, client_for, monkeypatch):
+    """The email check of PATCH (409 for a taken email) is no faster a way to probe emails."""
+    UserFactory.create(email="bob@example.com")
+    client = client_for(account_user)
+    account_rate(monkeypatch, "3/min")
+    statuses = [
+        client.patch(ACCOUNT, {"email": email}, format="json").status_code
+        for email in ("a1@example.com", "bob@example.com", "a2@example.com", "a3@example.com")
+    ]
+    other = client_for(UserFactory.create()).patch(ACCOUNT, {"city": "Oslo"}, format="json")
+    reading = client.get(ACCOUNT)
+
+    assert statuses == [200, 409, 200, 429]
+    assert other.status_code == HTTPStatus.OK  # per user, not per address
+    assert reading.status_code == HTTPStatus.OK  # reads are not throttled

@@ -63,7 +63,9 @@ def test_register_ignores_fields_a_client_may_not_set(api_client, oauth_client):
     assert user.date_joined.year > 2001
 
 
-@pytest.mark.parametrize("username", ["carol", "CAROL"])
+@pytest.mark.parametrize(
+    "username", ["carol", "CAROL", "\uff43\uff41\uff52\uff4f\uff4c"], ids=["same", "upper", "fullwidth"]
+)
 def test_a_taken_username_is_409(api_client, oauth_client, username):
     UserFactory.create(username="carol")
 
@@ -120,8 +122,11 @@ def test_a_weak_password_is_400(api_client, oauth_client, password):
         ("email", ""),
         ("username", "bad name!"),
         ("username", "x" * 151),
+        ("username", "\ufb00" * 100),  # a ligature each: NFKC makes 200 letters of the 100
+        ("username", "a\ufdfa"),  # NFKC makes it words with spaces
         ("country", "XX"),
         ("country", "Germany"),
+        ("country", "\u00df"),  # Python upper-cases sharp s to SS, South Sudan's code
         ("city", "c" * 101),
         ("password", None),
     ],
@@ -192,3 +197,11 @@ def test_register_is_throttled_per_address(api_client, oauth_client):
     assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
     assert refused["Content-Type"] == PROBLEM
     assert int(refused["Retry-After"]) > 0
+
+
+def test_a_username_is_stored_nfkc_normalised(api_client, oauth_client):
+    response = api_client.post(URL, body(username="\uff42\uff4f\uff42"), format="json")
+
+    assert response.status_code == HTTPStatus.CREATED
+    assert response.json()["user"]["username"] == "bob"
+    assert User.objects.get().username == "bob"

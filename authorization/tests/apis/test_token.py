@@ -1,3 +1,4 @@
+import json
 import logging
 from http import HTTPStatus
 
@@ -8,6 +9,7 @@ from oauth2_provider.models import AccessToken, RefreshToken
 from rest_framework.test import APIClient
 
 from auctioneer.settings.test import REST_FRAMEWORK
+from authorization.models import User
 from authorization.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -89,17 +91,23 @@ def test_the_username_logs_in_whatever_its_case(api_client, oauth_client, bearer
     assert bearer(response.json()["access_token"]).get(ACCOUNT).json()["username"] == ann.username
 
 
-def test_names_that_only_upper_case_folds_together_stay_two_accounts(api_client, oauth_client, bearer):
-    """U+017F long s upper-cases to `S` but lower-cases to itself: the database's lower(), which
-    the unique constraint uses, keeps `\u017fam` and `sam` apart, so each logs in to its own account."""
+def test_a_name_that_nfkc_folds_into_another_is_that_account(api_client, oauth_client, bearer):
+    """U+017F long s upper-cases to `S` but lower-cases to itself, so case folding alone would
+    keep `\u017fam` and `sam` apart. NFKC makes it `s`, as Django's own forms do: `\u017fam` can
+    neither be registered beside `sam` nor log in anywhere but to `sam`."""
+    UserFactory.create(username="sam")
     long_s_am = "\u017fam"
-    for username in ("sam", long_s_am):
-        UserFactory.create(username=username)
 
-    for typed, owner in ((long_s_am, long_s_am), ("SAM", "sam")):
+    taken = api_client.post(
+        reverse("authorization:register"),
+        {"username": long_s_am, "email": "long-s@example.com", "password": PASSWORD},
+        format="json",
+    )
+    assert taken.status_code == HTTPStatus.CONFLICT, taken.content
+    for typed in (long_s_am, "SAM"):
         response = api_client.post(TOKEN, {"username": typed, "password": PASSWORD}, format="json")
         assert response.status_code == HTTPStatus.OK, typed
-        assert bearer(response.json()["access_token"]).get(ACCOUNT).json()["username"] == owner
+        assert bearer(response.json()["access_token"]).get(ACCOUNT).json()["username"] == "sam"
 
 
 def test_a_deactivated_user_cannot_log_in(api_client, oauth_client):
@@ -118,10 +126,12 @@ def test_a_deactivated_user_cannot_log_in(api_client, oauth_client):
         {"password": "x"},
         {"username": ["a"], "password": "x"},
         {"username": "a\x00", "password": "x"},
+        {"username": "a\ud800", "password": "x"},
+        {"username": "a\x00", "password": "x", "unknown": "x" * 300},
     ],
 )
 def test_missing_or_malformed_fields_are_400(api_client, oauth_client, data):
-    response = api_client.post(TOKEN, data, format="json")
+    response = api_client.post(TOKEN, json.dumps(data), content_type="application/json")  # \ud800 escaped
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response["Content-Type"] == PROBLEM
@@ -158,6 +168,38 @@ def test_another_username_is_not_throttled_by_guesses_at_one(api_client, oauth_c
         response = api_client.post(TOKEN, {"username": user.username, "password": PASSWORD})
 
     assert response.status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "VICTIM",
+        "\uff56\uff49\uff43\uff54\uff49\uff4d",  # fullwidth: NFKC makes it `victim`
+        "v\u0130ctim",  # dotted capital I: PostgreSQL's lower() makes it `i`, Python's `i̇`
+    ],
+)
+def test_every_spelling_that_reaches_an_account_shares_its_guess_budget(api_client, oauth_client, spelling):
+    UserFactory.create(username="victim")
+    reaches = User.objects.with_username(spelling).exists()  # the database decides which do
+    with throttle_rates(token_username="3/min", token_address="1000/min"):
+        guesses = [api_client.post(TOKEN, {"username": "victim", "password": f"guess {n}"}) for n in range(3)]
+        response = api_client.post(TOKEN, {"username": spelling, "password": PASSWORD})
+
+    assert [g.status_code for g in guesses] == [401] * 3
+    if reaches:  # the right password, but the budget of the account it reaches is spent
+        assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    else:  # another name, which no account has: nothing to log in to
+        assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert response["Content-Type"] == PROBLEM
+
+
+def test_a_fullwidth_spelling_of_a_username_logs_in_to_that_account(api_client, oauth_client, user):
+    fullwidth = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in user.username)
+
+    response = api_client.post(TOKEN, {"username": fullwidth, "password": PASSWORD})
+
+    assert response.status_code == HTTPStatus.OK
+    assert AccessToken.objects.get().user == user
 
 
 def test_refresh_gives_a_new_pair_and_the_old_refresh_token_stops_working(api_client, oauth_client, user, bearer):
@@ -249,12 +291,15 @@ def test_revoke_works_for_a_token_issued_to_another_client(oauth_client, user, m
     assert client.get(ACCOUNT).status_code == HTTPStatus.UNAUTHORIZED
 
 
-def test_revoking_another_accounts_refresh_token_is_a_403_and_revokes_nothing(api_client, oauth_client, user, bearer):
+@pytest.mark.parametrize("kind", ["refresh_token", "access_token"])
+def test_revoking_another_accounts_token_is_a_403_and_revokes_nothing(api_client, oauth_client, user, bearer, kind):
+    """Revocation finds a token in either table whatever its hint, so an access token sent as
+    `refresh_token` is checked as well."""
     other = UserFactory.create()
     mine = api_client.post(TOKEN, {"username": user.username, "password": PASSWORD}).json()
     theirs = api_client.post(TOKEN, {"username": other.username, "password": PASSWORD}).json()
 
-    response = bearer(mine["access_token"]).post(REVOKE, {"refresh_token": theirs["refresh_token"]})
+    response = bearer(mine["access_token"]).post(REVOKE, {"refresh_token": theirs[kind]})
 
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert response["Content-Type"] == PROBLEM
