@@ -9,7 +9,9 @@ export HOST PORT
 export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_VERBOSITY := -1
 export PIPENV_IGNORE_VIRTUALENVS := 1
-PIPENV := $(shell command -v pipenv 2>/dev/null || echo $(HOME)/.local/bin/pipenv)
+# pipenv itself: the one on PATH, else one installed earlier with `pip install --user`, else one
+# in .tools/, a virtualenv of its own (where pip refuses --user installs: PEP 668, Debian 12).
+PIPENV := $(shell command -v pipenv 2>/dev/null || ls $(HOME)/.local/bin/pipenv 2>/dev/null || echo .tools/bin/pipenv)
 PY := .venv/bin/python
 MANAGE := $(PY) manage.py
 VAR := var
@@ -22,8 +24,9 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/auctioneer
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-26s %s\n", $$1, $$2}'
 
-$(PIPENV):
-	python3 -m pip install --user --quiet pipenv
+.tools/bin/pipenv:
+	@python3 -m venv .tools || { echo "python3 -m venv failed: install Python 3.11's venv module (Debian/Ubuntu: apt install python3-venv) or pipenv"; exit 1; }
+	.tools/bin/python -m pip install --quiet pipenv
 
 .venv/.synced: Pipfile.lock | $(PIPENV)
 	$(PIPENV) sync --dev
