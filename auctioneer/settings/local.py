@@ -4,5 +4,6 @@ from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-# A local key only: production refuses to start without DJANGO_SECRET_KEY.
+# `make setup` writes a random key to .env; this built-in one is for a checkout without it (it is
+# public, so never serve it beyond this machine). Production refuses to start without a strong key.
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-only-insecure-key-not-for-production")
