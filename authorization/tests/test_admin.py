@@ -1,9 +1,11 @@
 from http import HTTPStatus
 from types import SimpleNamespace
+from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib import admin
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -74,3 +76,24 @@ def test_a_post_to_the_admin_login_that_is_no_form_is_not_a_500(client, body, co
 
     assert response.status_code < HTTPStatus.INTERNAL_SERVER_ERROR
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("multipart", [False, True], ids=["urlencoded", "multipart"])
+def test_the_admin_login_works_as_a_browser_uses_it_with_csrf_checked(oauth_client, multipart):
+    """The CSRF middleware reads the form before the brakes do; both must still see it."""
+    User.objects.create_superuser("root", "root@example.com", PASSWORD)
+
+    def log_in(password: str) -> Any:
+        browser = Client(enforce_csrf_checks=True)
+        browser.get("/admin/login/")
+        form = {"username": "root", "password": password, "csrfmiddlewaretoken": browser.cookies["csrftoken"].value}
+        if multipart:
+            return browser.post("/admin/login/?next=/admin/", form)
+        body = urlencode(form)
+        return browser.post("/admin/login/?next=/admin/", body, content_type="application/x-www-form-urlencoded")
+
+    with throttle_rates(token_username="3/min", token_address="1000/min"):
+        answers = [log_in(PASSWORD), log_in("guess 1"), log_in("guess 2"), log_in(PASSWORD)]
+
+    assert [a.status_code for a in answers] == [302, 200, 200, 429]
+    assert answers[0]["Location"] == "/admin/"
