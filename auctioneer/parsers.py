@@ -37,15 +37,15 @@ class JSONParser(parsers.JSONParser):
         parser_context = parser_context or {}
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
-            accepted = codecs.lookup(encoding).name in ACCEPTED_CHARSETS
+            codec: codecs.CodecInfo | None = codecs.lookup(encoding)
         except LookupError:
-            accepted = False
-        if not accepted:
+            codec = None
+        if codec is None or codec.name not in ACCEPTED_CHARSETS:
             raise UnsupportedMediaType(
                 media_type or "", detail=f"charset={encoding} is not supported: send UTF-8 JSON."
             )
         try:
-            decoded_stream = codecs.getreader(encoding)(stream)
+            decoded_stream = codec.streamreader(stream)
             return json.load(decoded_stream, parse_float=_parse_float, parse_constant=_reject_constant)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise ParseError(f"Malformed JSON: {exc}") from exc

@@ -1,4 +1,4 @@
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
@@ -34,6 +34,16 @@ class User(AbstractUser):
     REQUIRED_FIELDS = ["email"]
 
     objects: ClassVar[UserManager] = UserManager()
+
+    @classmethod
+    def clean_username(cls, username: str) -> str:
+        """`username` as an account would have it: NFKC-normalised, as Django's own forms and
+        createsuperuser store it (fullwidth U+FF41 U+FF4E U+FF4E is `ann`), then checked by the
+        field's validators again, since normalising can lengthen a name. Raises Django's
+        ValidationError for a name no account can have."""
+        name = cls.normalize_username(username)
+        cast(models.CharField, cls._meta.get_field("username")).run_validators(name)
+        return name
 
     class Meta:
         swappable = "AUTH_USER_MODEL"

@@ -1,7 +1,6 @@
 import hashlib
-import re
 
-from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
 from oauth2_provider.models import AccessToken, RefreshToken
 
 from auctions.models import Country
@@ -15,9 +14,11 @@ def user_username_taken(*, username: str) -> bool:
 
 def user_id_by_username(*, username: str) -> int | None:
     """The id of the account a login with `username` would reach, or None. A name that no
-    account can have (see register's validator) is not looked up: the throttles call this
-    before the body is validated, and the database refuses some text (PostgreSQL: NUL)."""
-    if not re.fullmatch(UnicodeUsernameValidator.regex, User.normalize_username(username)):
+    account can have (User.clean_username) is not looked up: the throttles call this before
+    the body is validated, and the database refuses some text (PostgreSQL: NUL)."""
+    try:
+        User.clean_username(username)
+    except ValidationError:
         return None
     return User.objects.with_username(username).values_list("pk", flat=True).first()
 

@@ -141,15 +141,10 @@ def user_tokens_revoke(*, user: User, keep: AccessToken | None = None) -> None:
 
 
 def _username(username: str) -> str:
-    """NFKC-normalised, as Django's own forms and createsuperuser store it (fullwidth
-    U+FF41 U+FF4E U+FF4E is `ann`, and so is taken if `ann` is), then checked again:
-    normalising can lengthen it."""
-    username = User.normalize_username(username)
     try:
-        User._meta.get_field("username").run_validators(username)
+        return User.clean_username(username)
     except DjangoValidationError as exc:
         raise InvalidInputError("The username is invalid.", errors={"username": list(exc.messages)}) from exc
-    return username
 
 
 def _country_code(code: str) -> str:
