@@ -34,16 +34,9 @@ help: ## list the targets
 
 deps: .venv/.synced ## install the locked dependencies into .venv (pipenv sync, never re-locks)
 
-# Where settings read their local variables (auctioneer/settings/base.py, ENV_FILE). setup keeps a
-# random secret key of this checkout's own there, beside the OAuth credentials: the local
-# settings' built-in key is public, and `make start HOST=0.0.0.0` would serve with it.
-ENV_FILE := $(or $(AUCTIONEER_ENV_FILE),.env)
-
 setup: deps ## dependencies, migrations, cache table, OAuth application, a local secret key (idempotent)
 	@mkdir -p $(VAR)/log $(VAR)/run
-	@grep -qs '^DJANGO_SECRET_KEY=' $(ENV_FILE) || { umask 077; \
-		echo "DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" >> $(ENV_FILE); \
-		echo "A random DJANGO_SECRET_KEY written to $(ENV_FILE)."; }
+	$(MANAGE) ensure_secret_key
 	$(MANAGE) migrate --noinput
 	$(MANAGE) createcachetable
 	$(MANAGE) ensure_oauth_app

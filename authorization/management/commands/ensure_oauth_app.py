@@ -17,6 +17,8 @@ from django.utils.crypto import constant_time_compare
 from oauth2_provider.generators import generate_client_id, generate_client_secret
 from oauth2_provider.models import get_application_model
 
+from auctioneer.env_file import write_values
+
 APPLICATION_NAME = "Auctioneer Authorization API"
 
 
@@ -41,15 +43,7 @@ class Command(BaseCommand):
         client_id, client_secret = generate_client_id(), generate_client_secret()
         self._ensure(client_id, client_secret)
         path = Path(env_file)
-        lines = [
-            line
-            for line in (path.read_text().splitlines() if path.exists() else [])
-            if not line.startswith(("OAUTH_CLIENT_ID=", "OAUTH_CLIENT_SECRET="))
-        ]
-        lines += [f"OAUTH_CLIENT_ID={client_id}", f"OAUTH_CLIENT_SECRET={client_secret}"]
-        path.touch(mode=0o600)
-        path.chmod(0o600)
-        path.write_text("\n".join(lines) + "\n")
+        write_values(path, {"OAUTH_CLIENT_ID": client_id, "OAUTH_CLIENT_SECRET": client_secret})
         self.stdout.write(f"Credentials of OAuth application {client_id} written to {path}.")
 
     def _ensure(self, client_id: str, client_secret: str) -> None:

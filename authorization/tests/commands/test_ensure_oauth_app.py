@@ -10,6 +10,8 @@ from django.contrib.auth.hashers import check_password
 from django.core.management import CommandError, call_command
 from oauth2_provider.models import Application
 
+from auctioneer.env_file import read_values
+
 BASE_DIR = Path(__file__).resolve().parents[3]
 
 
@@ -17,10 +19,6 @@ def run(env_file: Path) -> str:
     out = StringIO()
     call_command("ensure_oauth_app", env_file=str(env_file), stdout=out)
     return out.getvalue()
-
-
-def read_env(path: Path) -> dict[str, str]:
-    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
 
 
 @pytest.fixture
@@ -37,7 +35,7 @@ def test_registers_a_confidential_password_app_and_writes_its_credentials(no_cre
 
     run(env_file)
 
-    values = read_env(env_file)
+    values = read_values(env_file)
     app = Application.objects.get()
     assert app.client_id == values["OAUTH_CLIENT_ID"]
     assert check_password(values["OAUTH_CLIENT_SECRET"], app.client_secret)  # stored hashed
@@ -53,7 +51,7 @@ def test_a_second_run_with_the_written_credentials_changes_nothing(no_credential
     env_file = tmp_path / ".env"
     run(env_file)
     written = env_file.read_text()
-    values = read_env(env_file)
+    values = read_values(env_file)
     no_credentials.OAUTH_CLIENT_ID = values["OAUTH_CLIENT_ID"]  # what settings read from .env
     no_credentials.OAUTH_CLIENT_SECRET = values["OAUTH_CLIENT_SECRET"]
 
@@ -107,11 +105,11 @@ def test_half_configured_credentials_are_an_error(settings, tmp_path):
     assert not Application.objects.exists()
 
 
-def test_make_setup_twice_registers_one_app_that_issues_tokens(tmp_path):
-    """The real command in its own processes, as `make setup` runs it: settings read the .env
-    the first run wrote, so the second run finds the application."""
+def test_make_setup_twice_keeps_one_key_and_registers_one_app_that_issues_tokens(tmp_path):
+    """The real commands in their own processes, as `make setup` runs them: settings read the .env
+    the first run wrote, so the second run finds the key and the application there."""
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("OAUTH_")},
+        **{k: v for k, v in os.environ.items() if not k.startswith(("OAUTH_", "DJANGO_SECRET_KEY"))},
         "DJANGO_SETTINGS_MODULE": "auctioneer.settings.local",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "AUCTIONEER_VAR_DIR": str(tmp_path),
@@ -125,9 +123,11 @@ def test_make_setup_twice_registers_one_app_that_issues_tokens(tmp_path):
         assert result.returncode == 0, result.stderr
         return result.stdout
 
-    manage("migrate", "--noinput", "-v0")
-    first = manage("ensure_oauth_app")
-    second = manage("ensure_oauth_app")
+    def setup() -> str:
+        return manage("ensure_secret_key") + manage("migrate", "--noinput", "-v0") + manage("ensure_oauth_app")
+
+    first = setup()
+    second = setup()
     count = manage(
         "shell", "-v0", "-c", "from oauth2_provider.models import Application; print(Application.objects.count())"
     )
@@ -138,8 +138,14 @@ def test_make_setup_twice_registers_one_app_that_issues_tokens(tmp_path):
         "from authorization.tests.factories import UserFactory; from authorization.services import token_obtain; "
         "u = UserFactory.create(); print(token_obtain(username=u.username, password='correct-horse-battery-staple'))",
     )
+    secret_key = manage("shell", "-v0", "-c", "from django.conf import settings; print(settings.SECRET_KEY)")
 
-    assert "written to" in first
+    values = read_values(tmp_path / ".env")
+    assert "A random DJANGO_SECRET_KEY written to" in first
+    assert "Credentials of OAuth application" in first
+    assert "written to" not in second
     assert "already registered" in second
     assert count.strip() == "1"
     assert "'token_type': 'Bearer'" in login
+    assert secret_key.strip() == values["DJANGO_SECRET_KEY"]
+    assert set(values) == {"DJANGO_SECRET_KEY", "OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET"}
