@@ -65,15 +65,30 @@ reset: ## delete the local SQLite database and set up again
 create-super-user: setup ## create an admin account for /admin/ (asks for the details)
 	$(MANAGE) createsuperuser
 
-start-background-server: setup ## gunicorn in the background (pid and log in var/)
+# gunicorn writes its pid file before it binds the port (and retries a taken port for ~5 s), so
+# the server counts as started once its log says it listens under that pid; if it exits first,
+# the target fails with the log's end and leaves no pid file.
+start-background-server: setup ## gunicorn in the background (pid and log in var/); fails if it cannot listen
 	@if [ -f $(VAR)/run/server.pid ] && kill -0 $$(cat $(VAR)/run/server.pid) 2>/dev/null; then \
 		echo "server already running (pid $$(cat $(VAR)/run/server.pid))"; \
 	else \
+		rm -f $(VAR)/run/server.pid; \
 		.venv/bin/gunicorn -c auctioneer/gunicorn_conf.py --daemon \
 			--pid $(VAR)/run/server.pid --error-logfile $(VAR)/log/server.log \
 			--access-logfile $(VAR)/log/access.log; \
 		for i in $$(seq 50); do [ -f $(VAR)/run/server.pid ] && break; sleep 0.1; done; \
-		echo "server on http://$(HOST):$(PORT)/ (pid $$(cat $(VAR)/run/server.pid), log $(VAR)/log/server.log)"; \
+		pid=$$(cat $(VAR)/run/server.pid 2>/dev/null); listening="Listening at: .* ($$pid)"; \
+		for i in $$(seq 300); do \
+			grep -qs "$$listening" $(VAR)/log/server.log && break; \
+			[ -n "$$pid" ] && kill -0 $$pid 2>/dev/null || break; sleep 0.1; \
+		done; \
+		if [ -n "$$pid" ] && grep -qs "$$listening" $(VAR)/log/server.log; then \
+			echo "server on http://$(HOST):$(PORT)/ (pid $$pid, log $(VAR)/log/server.log)"; \
+		else \
+			[ -n "$$pid" ] && kill $$pid 2>/dev/null; rm -f $(VAR)/run/server.pid; \
+			echo "the server did not start on $(HOST):$(PORT); the end of $(VAR)/log/server.log:" >&2; \
+			tail -n 8 $(VAR)/log/server.log >&2; exit 1; \
+		fi; \
 	fi
 
 stop-background-server: ## stop the background server

@@ -4,7 +4,7 @@ In a throwaway copy of this checkout (so the default var/ and .env of a fresh cl
 used, and the developer's own are never touched), exactly as README.md tells a person:
 
 1. `make setup`, then create a super user (`createsuperuser --noinput` with DJANGO_SUPERUSER_*);
-2. `make start-background-server` on a free PORT;
+2. `make start-background-server` on a free PORT (first while another process holds it: that must fail);
 3. log into /admin/ through its HTML login form;
 4. add an Application through /admin/oauth2_provider/application/add/ — confidential,
    "Resource owner password-based" — noting the generated client id and secret before saving
@@ -195,6 +195,7 @@ class Route:
             self.copy_tree()
             self.make("setup")
             self.create_super_user()
+            self.check_a_taken_port_is_an_error()
             self.make("start-background-server")
             self.wait_until_up()
             client_id, client_secret = self.register_application()
@@ -219,6 +220,22 @@ class Route:
             self.stop()
         log("the manual route works" if status == 0 else f"the manual route FAILED (exit {status})")
         return status
+
+    def check_a_taken_port_is_an_error(self) -> None:
+        """Another process holds PORT: start-background-server fails and leaves no pid file
+        (it used to report a server that had already exited)."""
+        with socket.socket() as holder:
+            holder.bind(("127.0.0.1", self.port))
+            holder.listen()
+            try:
+                self.make("start-background-server")
+            except StepFailed:
+                pass
+            else:
+                raise StepFailed("start-background-server reported a server on a port another process holds")
+        if (self.tree / "var" / "run" / "server.pid").exists():
+            raise StepFailed("start-background-server left var/run/server.pid behind for a server that is not running")
+        log("a taken port: start-background-server exits non-zero and leaves no pid file")
 
     def create_super_user(self) -> None:
         self.env.update(
