@@ -33,7 +33,7 @@ class ApplicationError(Exception):
 
     status_code: int = status.HTTP_400_BAD_REQUEST
     problem_type: str = "bad-request"
-    title: str = "Bad request"
+    title: str = "Bad Request"
 
     def __init__(
         self,
@@ -72,7 +72,7 @@ class ForbiddenError(ApplicationError):
 class NotFoundError(ApplicationError):
     status_code = status.HTTP_404_NOT_FOUND
     problem_type = "not-found"
-    title = "Not found"
+    title = "Not Found"
 
 
 class InvalidInputError(ApplicationError):
@@ -214,8 +214,9 @@ def json_problem_response(status_code: int, detail: str, problem_type: str | Non
     )
 
 
+# Django's own error pages: the same types (and so titles) as the API's errors of that status.
 def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return json_problem_response(404, f"No resource at {request.path}.")
+    return json_problem_response(404, f"No resource at {request.path}.", NotFoundError.problem_type)
 
 
 def handler500(request: HttpRequest) -> JsonResponse:
@@ -223,8 +224,8 @@ def handler500(request: HttpRequest) -> JsonResponse:
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return json_problem_response(400, "The request could not be understood.")
+    return json_problem_response(400, "The request could not be understood.", ApplicationError.problem_type)
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return json_problem_response(403, "You may not do this.")
+    return json_problem_response(403, "You may not do this.", ForbiddenError.problem_type)

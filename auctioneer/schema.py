@@ -9,7 +9,10 @@ from auctioneer.http_limits import REQUEST_LINE_MAX_BYTES
 from auctioneer.problems import PROBLEM_CONTENT_TYPE
 
 # Every API parses JSON bodies only (REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"]); anything else is 415.
-NOT_JSON_TEXT = "The body is not JSON in UTF-8 (Content-Type: application/json, with no charset or charset=utf-8)."
+NOT_JSON_TEXT = (
+    "The body is not JSON in UTF-8 (Content-Type: application/json, with no charset, charset=utf-8 or its subset "
+    "charset=us-ascii)."
+)
 
 
 class _Enumerator(EndpointEnumerator):
@@ -197,13 +200,20 @@ def _describe_transport_errors(operation: dict) -> None:
 
 
 def _describe_pagination(operation: dict, definitions: dict) -> None:
-    """Paginated lists (auctioneer.pagination): page ≥ 1 (past the last page is 404), page_size
+    """Paginated lists (auctioneer.pagination): page ≥ 1 or `last` (past the last page is 404), page_size
     ≥ 1 (capped at the maximum), either left empty means left out, and a bad value is a 400
     problem."""
     parameters = {p["name"]: p for p in operation.get("parameters", []) if p.get("in") == "query"}
     if "page" not in parameters:
         return
-    parameters["page"].update(minimum=1, allowEmptyValue=True)  # `?page=` is the first page
+    # A number from 1, or `last`; `?page=` is the first page.
+    parameters["page"].update(
+        type="string",
+        pattern="^([1-9][0-9]*|last)?$",
+        description="A page number (from 1), or `last` for the last page.",
+        allowEmptyValue=True,
+    )
+    parameters["page"].pop("format", None)
     if "page_size" in parameters:
         parameters["page_size"].update(minimum=1, allowEmptyValue=True)  # `?page_size=`: the default
     problem = {"$ref": "#/definitions/Problem"} if "Problem" in definitions else {"type": "object"}

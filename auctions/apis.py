@@ -124,6 +124,9 @@ class ProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     detail = serializers.CharField()
     minimum_bid = serializers.CharField(required=False, help_text="On a 409 for a bid below the minimum.")
+    auction_status = serializers.CharField(
+        required=False, help_text="On a 409 for a bid on an auction that is not open: its status now."
+    )
 
     def get_fields(self) -> dict[str, serializers.Field]:
         # `errors` is a Serializer property, so the field is added here rather than declared.

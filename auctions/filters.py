@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 
-from .models import Auction, AuctionStatusCode, Item
+from .models import Auction, AuctionStatusCode, Country, Item
 
 # Bounded number inputs: an unbounded Decimal reaches the database adapter and fails there.
 _ID = {"decimal_places": 0, "max_digits": 18, "min_value": 1}
@@ -32,6 +32,13 @@ class _IsoDateTimeFilter(filters.IsoDateTimeFilter):
     field_class = _UtcIsoDateTimeField
 
 
+class _CountryFilter(filters.CharFilter):
+    """A country code in any case, as items and accounts take it (`gb` finds `GB`)."""
+
+    def filter(self, qs: QuerySet, value: str) -> QuerySet:
+        return super().filter(qs, Country.code_from_input(value) if value else value)
+
+
 def _search(queryset: QuerySet, prefix: str, value: str) -> QuerySet:
     query = Q()
     for term in value.split()[:10]:
@@ -44,7 +51,7 @@ class ItemFilter(filters.FilterSet):
     condition = filters.CharFilter(field_name="condition_id", label="An item-condition code.")
     category = filters.CharFilter(field_name="category_id", label="A category slug.")
     owner = filters.NumberFilter(field_name="owner_id", **_ID, label="The owner's user id.")
-    country = filters.CharFilter(field_name="country_id", label="An ISO 3166-1 alpha-2 code.")
+    country = _CountryFilter(field_name="country_id", label="An ISO 3166-1 alpha-2 code (any case).")
     ordering = filters.OrderingFilter(fields=("created_at", "title"), label="created_at, title (- for descending)")
 
     class Meta:
@@ -63,7 +70,7 @@ class AuctionFilter(filters.FilterSet):
     currency = filters.CharFilter(field_name="currency_id", label="An ISO 4217 code.")
     condition = filters.CharFilter(field_name="item__condition_id", label="An item-condition code.")
     category = filters.CharFilter(field_name="item__category_id", label="A category slug.")
-    country = filters.CharFilter(field_name="item__country_id", label="The item's country (ISO 3166-1).")
+    country = _CountryFilter(field_name="item__country_id", label="The item's country (ISO 3166-1, any case).")
     search = filters.CharFilter(
         method="filter_search", max_length=200, label="Words in the item's title or description."
     )

@@ -21,6 +21,22 @@ def test_unknown_api_path_is_a_json_problem(api_client):
     assert {"type", "title", "status", "detail"} <= body.keys()
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/no-such-thing",  # no route
+        "/api/v1/items/abc",  # a route, but not an id
+        "/api/v1/items/999999",  # no such row (the service)
+        "/api/v1/auctions/999999",  # no such row (the read)
+        "/api/v1/auctions/999999/bids",
+    ],
+)
+def test_every_404_is_the_same_problem(api_client, path):
+    body = api_client.get(path).json()
+
+    assert (body["type"], body["title"], body["status"]) == ("urn:auctioneer:problem:not-found", "Not Found", 404)
+
+
 def test_method_not_allowed_is_a_json_problem(api_client, user, client_for):
     response = client_for(user).delete("/api/v1/metadata/countries")
     assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED

@@ -334,6 +334,7 @@ def test_filters(api_client):
     }
     assert _ids(api_client.get(url, {"currency": "USD"})) == [usd.pk]
     assert _ids(api_client.get(url, {"country": "US"})) == [usd.pk]
+    assert _ids(api_client.get(url, {"country": " us "})) == [usd.pk]  # any case, as writes take it
     assert _ids(api_client.get(url, {"condition": "new"})) == [usd.pk]
     assert _ids(api_client.get(url, {"seller": dear.seller_id})) == [dear.pk]
     assert _ids(api_client.get(url, {"search": "vase"})) == [cheap.pk]

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from http import HTTPStatus
 
@@ -110,6 +111,22 @@ def test_lists_are_documented_as_pages(schema):
         assert set(ok["properties"]) == {"count", "next", "previous", "results"}, path
         names = {p["name"] for p in schema["paths"][path]["get"]["parameters"]}
         assert {"page", "page_size"} <= names, path
+
+
+def test_the_page_parameter_admits_what_the_lists_take(schema, api_client):
+    page = next(p for p in schema["paths"]["/auctions"]["get"]["parameters"] if p["name"] == "page")
+    documented = re.compile(page["pattern"])
+
+    for value in ("1", "last", ""):
+        assert documented.fullmatch(value), value
+        assert api_client.get("/api/v1/auctions", {"page": value}).status_code == HTTPStatus.OK, value
+    for value in ("0", "-1", "first"):
+        assert not documented.fullmatch(value), value
+        assert api_client.get("/api/v1/auctions", {"page": value}).status_code == HTTPStatus.BAD_REQUEST, value
+
+
+def test_a_problem_documents_the_fields_a_bid_conflict_adds(schema):
+    assert {"minimum_bid", "auction_status"} <= set(schema["definitions"]["Problem"]["properties"])
 
 
 def test_patch_bodies_are_all_optional(schema):
