@@ -9,6 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from auctioneer.schema import ProblemSerializer
+
 
 class PingApi(APIView):
     """Who am I: checks the bearer token and answers with its user and the server's clock.
@@ -29,7 +31,10 @@ class PingApi(APIView):
 
     @swagger_auto_schema(
         operation_id="ping",
-        responses={200: OutputSerializer, 401: openapi.Response("No valid bearer token (problem details)")},
+        responses={
+            200: OutputSerializer,
+            401: openapi.Response("No valid bearer token (problem details)", ProblemSerializer),
+        },
         security=[{"Bearer": []}],
     )
     def get(self, request: Request) -> Response:

@@ -15,6 +15,32 @@ NOT_JSON_TEXT = (
 )
 
 
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details, the body of every error."""
+
+    class Meta:
+        ref_name = "Problem"
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    minimum_bid = serializers.CharField(required=False, help_text="On a 409 for a bid below the minimum.")
+    auction_status = serializers.CharField(
+        required=False, help_text="On a 409 for a bid on an auction that is not open: its status now."
+    )
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # `errors` is a Serializer property, so the field is added here rather than declared.
+        fields = super().get_fields()
+        fields["errors"] = serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            required=False,
+            help_text="Validation errors by field (400).",
+        )
+        return fields
+
+
 class _Enumerator(EndpointEnumerator):
     def get_path_from_regex(self, path_regex: str) -> str:
         # `api_path` routes end in "/?" (the slash is optional); document the canonical,

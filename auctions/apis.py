@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from auctioneer.pagination import CachedCountPagination, CachedPageMixin, cached_count_note
 from auctioneer.policies import WritePolicyMixin
 from auctioneer.problems import InvalidInputError, NotFoundError
-from auctioneer.schema import NOT_JSON_TEXT
+from auctioneer.schema import NOT_JSON_TEXT, ProblemSerializer
 from authorization.models import User
 
 from . import selectors, services
@@ -111,32 +111,6 @@ class BidIncrementListApi(_MetadataListApi):
 
 
 # --- Shared pieces -------------------------------------------------------------------------
-
-
-class ProblemSerializer(serializers.Serializer):
-    """RFC 9457 problem details, the body of every error."""
-
-    class Meta:
-        ref_name = "Problem"
-
-    type = serializers.CharField()
-    title = serializers.CharField()
-    status = serializers.IntegerField()
-    detail = serializers.CharField()
-    minimum_bid = serializers.CharField(required=False, help_text="On a 409 for a bid below the minimum.")
-    auction_status = serializers.CharField(
-        required=False, help_text="On a 409 for a bid on an auction that is not open: its status now."
-    )
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        # `errors` is a Serializer property, so the field is added here rather than declared.
-        fields = super().get_fields()
-        fields["errors"] = serializers.DictField(
-            child=serializers.ListField(child=serializers.CharField()),
-            required=False,
-            help_text="Validation errors by field (400).",
-        )
-        return fields
 
 
 # An operation with a body gets 413 and 415 from the schema generator (auctioneer/schema.py);

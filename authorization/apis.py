@@ -15,35 +15,18 @@ from rest_framework.views import APIView
 
 from auctioneer.fields import StrictCharField
 from auctioneer.policies import WritePolicyMixin, WritesNeedWriteScope
+from auctioneer.schema import ProblemSerializer
 
 from . import services
 from .models import User
 from .throttles import RegisterAddressThrottle, TokenAddressThrottle, TokenUsernameThrottle
 
-PROBLEM_SCHEMA = openapi.Schema(
-    title="Problem",
-    type=openapi.TYPE_OBJECT,
-    description="RFC 9457 problem details (application/problem+json).",
-    properties={
-        "type": openapi.Schema(type=openapi.TYPE_STRING),
-        "title": openapi.Schema(type=openapi.TYPE_STRING),
-        "status": openapi.Schema(type=openapi.TYPE_INTEGER),
-        "detail": openapi.Schema(type=openapi.TYPE_STRING),
-        "errors": openapi.Schema(
-            type=openapi.TYPE_OBJECT,
-            additional_properties=openapi.Schema(
-                type=openapi.TYPE_ARRAY, items=openapi.Schema(type=openapi.TYPE_STRING)
-            ),
-        ),
-    },
-    required=["type", "title", "status", "detail"],
-)
 BEARER: list[dict[str, list[str]]] = [{"Bearer": []}]
 PUBLIC: list[dict[str, list[str]]] = []
 
 
 def _problem(description: str) -> openapi.Response:
-    return openapi.Response(description, schema=PROBLEM_SCHEMA)
+    return openapi.Response(description, ProblemSerializer)
 
 
 SERVICE_ERRORS = {

@@ -37,6 +37,22 @@ def test_every_404_is_the_same_problem(api_client, path):
     assert (body["type"], body["title"], body["status"]) == ("urn:auctioneer:problem:not-found", "Not Found", 404)
 
 
+def test_every_documented_error_is_the_one_problem_definition(api_client):
+    schema = api_client.get("/api/v1/swagger.json").json()
+    errors = {
+        (path, method, code): response.get("schema")
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if method != "parameters"
+        for code, response in operation["responses"].items()
+        if code.startswith(("4", "5"))
+    }
+
+    assert any(path.startswith("/auth/") for path, _, _ in errors)  # both APIs are in the document
+    assert {key: value for key, value in errors.items() if value != {"$ref": "#/definitions/Problem"}} == {}
+    assert set(schema["definitions"]["Problem"]["required"]) == {"type", "title", "status", "detail"}
+
+
 def test_method_not_allowed_is_a_json_problem(api_client, user, client_for):
     response = client_for(user).delete("/api/v1/metadata/countries")
     assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
