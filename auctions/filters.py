@@ -1,13 +1,16 @@
 """Query filters of the explore endpoints (django-filter). Invalid values are 400 problems."""
 
 from datetime import UTC, datetime
+from typing import Any
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 
 from .models import Auction, AuctionStatusCode, Country, Item
+from .money import PLAIN_DECIMAL, PLAIN_DECIMAL_MESSAGE
 
 # Bounded number inputs: an unbounded Decimal reaches the database adapter and fails there.
 _ID = {"decimal_places": 0, "max_digits": 18, "min_value": 1}
@@ -30,6 +33,20 @@ class _UtcIsoDateTimeField(IsoDateTimeField):
 
 class _IsoDateTimeFilter(filters.IsoDateTimeFilter):
     field_class = _UtcIsoDateTimeField
+
+
+class _PlainDecimalField(forms.DecimalField):
+    """An amount in a query string written as in a body (auctions.money): `1e3`, `+5` or ` 5`
+    are 400s here too, not read as numbers."""
+
+    def clean(self, value: Any) -> Any:
+        if value not in self.empty_values and not PLAIN_DECIMAL.match(str(value)):
+            raise ValidationError(PLAIN_DECIMAL_MESSAGE, code="invalid")
+        return super().clean(value)
+
+
+class _MoneyFilter(filters.NumberFilter):
+    field_class = _PlainDecimalField
 
 
 class _CountryFilter(filters.CharFilter):
@@ -74,12 +91,8 @@ class AuctionFilter(filters.FilterSet):
     search = filters.CharFilter(
         method="filter_search", max_length=200, label="Words in the item's title or description."
     )
-    min_price = filters.NumberFilter(
-        field_name="current_price", lookup_expr="gte", **_MONEY, label="current_price >= this."
-    )
-    max_price = filters.NumberFilter(
-        field_name="current_price", lookup_expr="lte", **_MONEY, label="current_price <= this."
-    )
+    min_price = _MoneyFilter(field_name="current_price", lookup_expr="gte", **_MONEY, label="current_price >= this.")
+    max_price = _MoneyFilter(field_name="current_price", lookup_expr="lte", **_MONEY, label="current_price <= this.")
     ending_before = _IsoDateTimeFilter(field_name="end_time", lookup_expr="lt", label="end_time < this.")
     ending_after = _IsoDateTimeFilter(field_name="end_time", lookup_expr="gt", label="end_time > this.")
     ordering = filters.OrderingFilter(

@@ -16,7 +16,9 @@ from auctioneer.parsers import ExponentDecimal
 
 MAX_AMOUNT = Decimal("1000000000000")  # 1e12: more than any real auction, far below storage limits
 STORAGE_PLACES = 4
-_PLAIN_DECIMAL = re.compile(r"\A[0-9]{1,13}(?:\.[0-9]{1,20})?\Z")
+# How an amount is written in a request: digits, at most one point (no sign, exponent, NaN).
+PLAIN_DECIMAL = re.compile(r"\A[0-9]{1,13}(?:\.[0-9]{1,20})?\Z")
+PLAIN_DECIMAL_MESSAGE = 'Enter a plain decimal amount such as "1500.00" (digits, at most one point).'
 
 
 class MoneyError(ValueError):
@@ -49,8 +51,8 @@ def parse_money(value: Any, *, places: int | None = None) -> Decimal:
             raise MoneyError("Enter a finite amount.")
         amount = value
     elif isinstance(value, str):
-        if not _PLAIN_DECIMAL.match(value):
-            raise MoneyError('Enter a plain decimal amount such as "1500.00" (digits, at most one point).')
+        if not PLAIN_DECIMAL.match(value):
+            raise MoneyError(PLAIN_DECIMAL_MESSAGE)
         try:
             amount = Decimal(value)
         except InvalidOperation as exc:  # pragma: no cover - the pattern already excludes this

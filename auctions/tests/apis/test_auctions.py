@@ -366,6 +366,9 @@ def test_ordering(api_client):
         {"seller": "9" * 40},
         {"min_price": "NaN"},
         {"min_price": "1e400"},
+        {"min_price": "1e3"},  # money is written out, in a query as in a body
+        {"min_price": "+5"},
+        {"max_price": "-5"},
         {"max_price": "Infinity"},
         {"ending_before": "yesterday"},
         {"ending_before": "0001-01-01T00:00:00+14:00"},  # exists only before year 1 in UTC
