@@ -77,12 +77,12 @@ start-background-server: setup ## gunicorn in the background (pid and log in var
 			--pid $(VAR)/run/server.pid --error-logfile $(VAR)/log/server.log \
 			--access-logfile $(VAR)/log/access.log; \
 		for i in $$(seq 50); do [ -f $(VAR)/run/server.pid ] && break; sleep 0.1; done; \
-		pid=$$(cat $(VAR)/run/server.pid 2>/dev/null); listening="Listening at: .* ($$pid)"; \
+		pid=$$(cat $(VAR)/run/server.pid 2>/dev/null); up=; \
 		for i in $$(seq 300); do \
-			grep -qs "$$listening" $(VAR)/log/server.log && break; \
-			[ -n "$$pid" ] && kill -0 $$pid 2>/dev/null || break; sleep 0.1; \
+			[ -n "$$pid" ] && kill -0 $$pid 2>/dev/null || break; \
+			grep -qs "Listening at: .* ($$pid)" $(VAR)/log/server.log && { up=1; break; }; sleep 0.1; \
 		done; \
-		if [ -n "$$pid" ] && grep -qs "$$listening" $(VAR)/log/server.log; then \
+		if [ -n "$$up" ]; then \
 			echo "server on http://$(HOST):$(PORT)/ (pid $$pid, log $(VAR)/log/server.log)"; \
 		else \
 			[ -n "$$pid" ] && kill $$pid 2>/dev/null; rm -f $(VAR)/run/server.pid; \

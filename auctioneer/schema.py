@@ -48,7 +48,6 @@ class _Enumerator(EndpointEnumerator):
         return str(super().get_path_from_regex(path_regex.replace("/?$", "$")))
 
 
-_DECIMAL_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,4})?$"
 _NO_NUL_PATTERN = r"^[^\x00]*$"
 
 
@@ -64,7 +63,10 @@ def _describe_filter(parameter: dict, spec: filters.Filter | None) -> None:
             if "max_digits" in spec.extra:
                 parameter["maximum"] = 10 ** spec.extra["max_digits"] - 1
         else:
-            parameter.update(type="string", format="decimal", pattern=_DECIMAL_PATTERN)
+            # Plain digits (auctions.money), as many on each side of the point as the filter takes.
+            places, digits = spec.extra["decimal_places"], spec.extra["max_digits"]
+            pattern = rf"^[0-9]{{1,{digits - places}}}(\.[0-9]{{1,{places}}})?$"
+            parameter.update(type="string", format="decimal", pattern=pattern)
     elif isinstance(spec, filters.IsoDateTimeFilter):
         parameter["format"] = "date-time"
     elif isinstance(spec, (filters.ChoiceFilter, filters.OrderingFilter)):

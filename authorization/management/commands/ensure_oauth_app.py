@@ -17,7 +17,7 @@ from django.utils.crypto import constant_time_compare
 from oauth2_provider.generators import generate_client_id, generate_client_secret
 from oauth2_provider.models import get_application_model
 
-from auctioneer.env_file import write_values
+from auctioneer.env_file import add_env_file_argument, write_values
 
 APPLICATION_NAME = "Auctioneer Authorization API"
 
@@ -26,11 +26,7 @@ class Command(BaseCommand):
     help = "Register the OAuth2 password-grant application used by /api/auth (idempotent)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--env-file",
-            default=str(settings.ENV_FILE),
-            help="where to store fresh credentials (default: the .env that settings read)",
-        )
+        add_env_file_argument(parser, "where to store fresh credentials")
 
     def handle(self, *args: Any, env_file: str, **options: Any) -> None:
         client_id, client_secret = settings.OAUTH_CLIENT_ID, settings.OAUTH_CLIENT_SECRET

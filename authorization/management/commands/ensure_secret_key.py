@@ -9,10 +9,9 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from auctioneer.env_file import read_values, write_values
+from auctioneer.env_file import add_env_file_argument, read_values, write_values
 
 NAME = "DJANGO_SECRET_KEY"
 
@@ -21,11 +20,7 @@ class Command(BaseCommand):
     help = "Write a random DJANGO_SECRET_KEY to the local .env unless it has one (idempotent)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--env-file",
-            default=str(settings.ENV_FILE),
-            help="the file to keep it in (default: the .env that settings read)",
-        )
+        add_env_file_argument(parser, "the file to keep it in")
 
     def handle(self, *args: Any, env_file: str, **options: Any) -> None:
         path = Path(env_file)
