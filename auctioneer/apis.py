@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from auctioneer.schema import ProblemSerializer
+from auctioneer.schema import BEARER, ProblemSerializer
 
 
 class PingApi(APIView):
@@ -35,7 +35,7 @@ class PingApi(APIView):
             200: OutputSerializer,
             401: openapi.Response("No valid bearer token (problem details)", ProblemSerializer),
         },
-        security=[{"Bearer": []}],
+        security=BEARER,
     )
     def get(self, request: Request) -> Response:
         user = request.user

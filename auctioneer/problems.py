@@ -164,11 +164,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             ),
             headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
         )
-    if isinstance(exc, exceptions.NotAuthenticated) and getattr(request, "oauth2_error", None):
-        # A token was sent but is not valid (authorization.authentication sets the error).
-        replaced = exceptions.AuthenticationFailed("The access token is invalid, expired or revoked.")
-        replaced.auth_header = getattr(exc, "auth_header", None)  # type: ignore[attr-defined]  # WWW-Authenticate
-        exc = replaced
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

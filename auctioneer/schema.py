@@ -14,6 +14,14 @@ NOT_JSON_TEXT = (
     "charset=us-ascii)."
 )
 
+# An operation's `security`: a token required; none (the view authenticates nobody, so any
+# Authorization header is ignored); or optional (anonymous reads, but a token that is sent must
+# be valid, else 401: authorization.authentication).
+BEARER: list[dict[str, list[str]]] = [{"Bearer": []}]
+PUBLIC: list[dict[str, list[str]]] = []
+OPTIONAL_BEARER: list[dict[str, list[str]]] = [{}, {"Bearer": []}]
+REFUSED_BEARER_TEXT = "The token sent is invalid, expired or revoked; send none to read anonymously."
+
 
 class ProblemSerializer(serializers.Serializer):
     """RFC 9457 problem details, the body of every error."""
@@ -106,7 +114,7 @@ class SchemaGenerator(OpenAPISchemaGenerator):
         # A view that authenticates nobody (metadata, register, token) is public: without an
         # empty `security` it would inherit the global Bearer requirement.
         if operation is not None and not getattr(view, "authentication_classes", True) and "security" not in operation:
-            operation["security"] = []
+            operation["security"] = PUBLIC
         filterset = getattr(view, "filterset_class", None)
         if operation is not None and filterset is not None:
             for parameter in operation.get("parameters", []):

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from auctioneer.pagination import CachedCountPagination, CachedPageMixin, cached_count_note
 from auctioneer.policies import WritePolicyMixin
 from auctioneer.problems import InvalidInputError, NotFoundError
-from auctioneer.schema import NOT_JSON_TEXT, ProblemSerializer
+from auctioneer.schema import BEARER, NOT_JSON_TEXT, OPTIONAL_BEARER, REFUSED_BEARER_TEXT, ProblemSerializer
 from authorization.models import User
 
 from . import selectors, services
@@ -147,9 +147,6 @@ def problems(*codes: int, **texts: str) -> dict[int, openapi.Response]:
     return {code: openapi.Response(texts.get(f"e{code}", _PROBLEM_TEXT[code]), ProblemSerializer) for code in codes}
 
 
-BEARER: list[dict[str, list[str]]] = [{"Bearer": []}]
-PUBLIC: list[dict[str, list[str]]] = []
-
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 # Printable ASCII (what the IETF draft's sf-string allows), not starting or ending with a space,
 # which HTTP would strip: the schema states exactly what `_idempotency_key` accepts.
@@ -274,8 +271,8 @@ class ItemListApi(CachedPageMixin, WritePolicyMixin, generics.ListAPIView):
         operation_description=(
             f"Explore items (public). Newest first unless `ordering` says otherwise. {cached_count_note()}"
         ),
-        security=PUBLIC,
-        responses={**problems(400, 404, e404="No such page.")},
+        security=OPTIONAL_BEARER,
+        responses={**problems(400, 401, 404, e401=REFUSED_BEARER_TEXT, e404="No such page.")},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
@@ -297,8 +294,8 @@ class ItemListApi(CachedPageMixin, WritePolicyMixin, generics.ListAPIView):
 class ItemDetailApi(WritePolicyMixin, APIView):
     @swagger_auto_schema(
         operation_id="items_read",
-        security=PUBLIC,
-        responses={200: ItemOutputSerializer, **problems(404)},
+        security=OPTIONAL_BEARER,
+        responses={200: ItemOutputSerializer, **problems(401, 404, e401=REFUSED_BEARER_TEXT)},
     )
     def get(self, request: Request, item_id: int) -> Response:
         return Response(ItemOutputSerializer(_item_or_404(item_id)).data)
@@ -546,8 +543,8 @@ class AuctionListApi(CachedPageMixin, WritePolicyMixin, generics.ListAPIView):
             "Explore auctions (public). Newest first unless `ordering` says otherwise. "
             f"`status` filters by the public status at request time. {cached_count_note()}"
         ),
-        security=PUBLIC,
-        responses={**problems(400, 404, e404="No such page.")},
+        security=OPTIONAL_BEARER,
+        responses={**problems(400, 401, 404, e401=REFUSED_BEARER_TEXT, e404="No such page.")},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
@@ -582,7 +579,9 @@ def _auction_or_404(auction_id: int) -> Auction:
 
 class AuctionDetailApi(WritePolicyMixin, APIView):
     @swagger_auto_schema(
-        operation_id="auctions_read", security=PUBLIC, responses={200: AuctionOutputSerializer, **problems(404)}
+        operation_id="auctions_read",
+        security=OPTIONAL_BEARER,
+        responses={200: AuctionOutputSerializer, **problems(401, 404, e401=REFUSED_BEARER_TEXT)},
     )
     def get(self, request: Request, auction_id: int) -> Response:
         return Response(AuctionOutputSerializer(_auction_or_404(auction_id)).data)
@@ -734,8 +733,8 @@ class AuctionBidListApi(WritePolicyMixin, generics.ListAPIView):
             "The public bid history, newest first, manual and automatic (proxy) bids. "
             "`max_amount` appears only on the caller's own bids (send a token to see yours)."
         ),
-        security=PUBLIC,
-        responses={**problems(404)},
+        security=OPTIONAL_BEARER,
+        responses={**problems(401, 404, e401=REFUSED_BEARER_TEXT)},
     )
     def get(self, request: Request, auction_id: int) -> Response:
         self.auction = _auction_or_404(auction_id)

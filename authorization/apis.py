@@ -15,14 +15,11 @@ from rest_framework.views import APIView
 
 from auctioneer.fields import StrictCharField
 from auctioneer.policies import WritePolicyMixin, WritesNeedWriteScope
-from auctioneer.schema import ProblemSerializer
+from auctioneer.schema import BEARER, PUBLIC, ProblemSerializer
 
 from . import services
 from .models import User
 from .throttles import RegisterAddressThrottle, TokenAddressThrottle, TokenUsernameThrottle
-
-BEARER: list[dict[str, list[str]]] = [{"Bearer": []}]
-PUBLIC: list[dict[str, list[str]]] = []
 
 
 def _problem(description: str) -> openapi.Response:

@@ -8,7 +8,10 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.oauth2_backends import OAuthLibCore, get_oauthlib_core
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
+
+REFUSED_BEARER = "The access token is invalid, expired or revoked."
 
 
 @cache
@@ -26,9 +29,22 @@ def _settings_changed(*, setting: str, **kwargs: Any) -> None:
         _oauthlib_core.cache_clear()
 
 
+def _names_bearer(request: Request) -> bool:
+    scheme, _, _credentials = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer"
+
+
 class BearerAuthentication(OAuth2Authentication):
+    """DOT's OAuth2Authentication, with the shared server, and strict about tokens it is sent.
+
+    A request with no token is anonymous, and may read public data. A request whose token is
+    refused (unknown, expired, revoked, its user deactivated, or a malformed `Bearer` header)
+    is a 401 wherever this class authenticates, public reads included, as RFC 6750 §3.1 and DRF's own token
+    authentication do: a client whose token has lapsed learns so at once, instead of being
+    served the anonymous view of a page that differs for its user (a bid history shows the
+    caller's own `max_amount`)."""
+
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
-        # OAuth2Authentication.authenticate, with the shared server.
         if request is None:
             return None
         try:
@@ -39,5 +55,9 @@ class BearerAuthentication(OAuth2Authentication):
             raise
         if valid:
             return r.user, r.access_token
-        request.oauth2_error = getattr(r, "oauth2_error", {})  # type: ignore[attr-defined]  # read by authenticate_header
-        return None
+        refusal = getattr(r, "oauth2_error", None)
+        if not refusal and not _names_bearer(request):
+            return None  # no token at all
+        # Read by authenticate_header for the 401's WWW-Authenticate.
+        request.oauth2_error = refusal or {"error": "invalid_token"}  # type: ignore[attr-defined]
+        raise AuthenticationFailed(REFUSED_BEARER)

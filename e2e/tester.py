@@ -368,6 +368,10 @@ class Tester:
         self.expect("the revoked access token is refused at once (401 problem)", response, 401, problem=True)
         response = self.call("POST", f"{self.api}/items", user=c, json={"title": "x", "condition": "used"})
         self.expect("the revoked access token cannot write (401 problem)", response, 401, problem=True)
+        response = self.call("GET", f"{self.api}/auctions", user=c)
+        self.expect("a public read with the revoked token is refused (401 problem)", response, 401, problem=True)
+        response = self.call("GET", f"{self.api}/auctions")
+        self.expect("the same read without a token is public (200)", response, 200)
         response = self.call("POST", f"{self.auth}/token/refresh", json={"refresh_token": c.refresh_token})
         self.expect("the revoked refresh token is refused (400/401 problem)", response, 400, 401, problem=True)
 

@@ -193,6 +193,68 @@ def test_the_matrix_covers_every_write_operation_in_the_schema():
     assert len(covered) == len(WRITE_NAMES)
 
 
+# --- refused tokens on public reads ----------------------------------------------------------
+
+READS = {
+    "items": lambda world: reverse("auctions:item-list"),
+    "an item": lambda world: reverse("auctions:item-detail", args=[world["item"].pk]),
+    "auctions": lambda world: reverse("auctions:auction-list"),
+    "an auction": lambda world: reverse("auctions:auction-detail", args=[world["auction"].pk]),
+    "a bid history": lambda world: reverse("auctions:auction-bids", args=[world["auction"].pk]),
+}
+REFUSED_CALLERS = ["garbage token", "revoked token", "expired token", "deactivated user", "bare Bearer"]
+
+
+@pytest.mark.parametrize("caller", REFUSED_CALLERS)
+@pytest.mark.parametrize("read", READS)
+def test_a_public_read_with_a_refused_token_is_a_401_not_the_anonymous_view(
+    read, caller, world, make_token, reliability_record
+):
+    client = APIClient() if caller == "bare Bearer" else _client(caller, world, "seller", make_token)
+    assert client is not None
+    if caller == "bare Bearer":
+        client.credentials(HTTP_AUTHORIZATION="Bearer")
+
+    response = client.get(READS[read](world))
+
+    body = _problem(response, HTTPStatus.UNAUTHORIZED)
+    assert body["detail"] == "The access token is invalid, expired or revoked."
+    assert response["WWW-Authenticate"].startswith("Bearer ")
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]
+    assert APIClient().get(READS[read](world)).status_code == HTTPStatus.OK  # no token: the public view
+    reliability_record("abuse", "public reads: a refused token is a 401, no token reads anonymously", 1)
+
+
+def test_reads_that_authenticate_nobody_ignore_any_token(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+
+    for name in ("auctions:currency-list", "auctions:country-list", "auctions:bid-increment-list", "auctions:docs"):
+        assert api_client.get(reverse(name)).status_code == HTTPStatus.OK, name
+    assert api_client.get(reverse("auctions:schema", kwargs={"format": "json"})).status_code == HTTPStatus.OK
+
+
+def test_the_schema_documents_the_401_of_every_read_that_takes_an_optional_token():
+    from auctioneer.schema import SchemaGenerator
+    from auctioneer.urls import api_info
+
+    schema = SchemaGenerator(info=api_info).get_schema(request=None, public=True)
+    optional = {
+        (method, path)
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if method == "get" and operation.get("security") == [{}, {"Bearer": []}]
+    }
+    assert optional == {
+        ("get", "/v1/items"),
+        ("get", "/v1/items/{item_id}"),
+        ("get", "/v1/auctions"),
+        ("get", "/v1/auctions/{auction_id}"),
+        ("get", "/v1/auctions/{auction_id}/bids"),
+    }
+    for method, path in optional:
+        assert schema["paths"][path][method]["responses"]["401"]["schema"]["$ref"] == "#/definitions/Problem"
+
+
 # --- mass assignment -----------------------------------------------------------------------
 
 FORBIDDEN = {

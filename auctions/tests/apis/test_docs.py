@@ -54,9 +54,13 @@ def test_every_write_has_bearer_security_a_body_and_its_errors(schema):
         assert responses & {200, 201, 204}
 
 
-def test_reads_are_public_and_me_needs_a_token(schema):
+def test_reads_are_public_with_an_optional_token_and_me_needs_one(schema):
     for path, method in READS:
-        assert schema["paths"][path][method]["security"] == [], path
+        assert schema["paths"][path][method]["security"] == [{}, {"Bearer": []}], path
+        assert "401" in schema["paths"][path][method]["responses"], path  # a token sent must be valid
+    for path in ("/metadata/currencies", "/metadata/countries"):
+        assert schema["paths"][path]["get"]["security"] == [], path
+        assert "401" not in schema["paths"][path]["get"]["responses"], path
     for path in ME:
         assert schema["paths"][path]["get"]["security"] == [{"Bearer": []}]
         assert "401" in schema["paths"][path]["get"]["responses"]
