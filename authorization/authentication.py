@@ -37,12 +37,13 @@ def _names_bearer(request: Request) -> bool:
 class BearerAuthentication(OAuth2Authentication):
     """DOT's OAuth2Authentication, with the shared server, and strict about tokens it is sent.
 
-    A request with no token is anonymous, and may read public data. A request whose token is
-    refused (unknown, expired, revoked, its user deactivated, or a malformed `Bearer` header)
-    is a 401 wherever this class authenticates, public reads included, as RFC 6750 §3.1 and DRF's own token
-    authentication do: a client whose token has lapsed learns so at once, instead of being
-    served the anonymous view of a page that differs for its user (a bid history shows the
-    caller's own `max_amount`)."""
+    A request with no bearer token (no Authorization header, or another scheme) is anonymous
+    and may read public data. A request whose token is refused (unknown, expired, revoked, its
+    user deactivated, or a malformed `Bearer` header) is a 401 wherever this class
+    authenticates, public reads included, as RFC 6750 §3.1 and DRF's own token authentication
+    do: a client whose token has lapsed learns so at once, instead of being served the
+    anonymous view of a page that differs for its user (a bid history shows the caller's own
+    `max_amount`)."""
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         if request is None:
@@ -57,7 +58,7 @@ class BearerAuthentication(OAuth2Authentication):
             return r.user, r.access_token
         refusal = getattr(r, "oauth2_error", None)
         if not refusal and not _names_bearer(request):
-            return None  # no token at all
+            return None  # no bearer token: anonymous
         # Read by authenticate_header for the 401's WWW-Authenticate.
         request.oauth2_error = refusal or {"error": "invalid_token"}  # type: ignore[attr-defined]
         raise AuthenticationFailed(REFUSED_BEARER)
