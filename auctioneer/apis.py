@@ -1,7 +1,6 @@
 """Project-level endpoints that belong to no app."""
 
 from django.utils import timezone
-from drf_yasg import openapi
 from drf_yasg.utils import swagger_auto_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -9,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from auctioneer.schema import BEARER, ProblemSerializer
+from auctioneer.schema import BEARER, problem_response
 
 
 class PingApi(APIView):
@@ -33,7 +32,7 @@ class PingApi(APIView):
         operation_id="ping",
         responses={
             200: OutputSerializer,
-            401: openapi.Response("No valid bearer token (problem details)", ProblemSerializer),
+            401: problem_response("No valid bearer token (problem details)"),
         },
         security=BEARER,
     )

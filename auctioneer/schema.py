@@ -49,6 +49,11 @@ class ProblemSerializer(serializers.Serializer):
         return fields
 
 
+def problem_response(description: str) -> openapi.Response:
+    """A documented error answer: `description`, with a Problem body."""
+    return openapi.Response(description, ProblemSerializer)
+
+
 class _Enumerator(EndpointEnumerator):
     def get_path_from_regex(self, path_regex: str) -> str:
         # `api_path` routes end in "/?" (the slash is optional); document the canonical,

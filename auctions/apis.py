@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from auctioneer.pagination import CachedCountPagination, CachedPageMixin, cached_count_note
 from auctioneer.policies import WritePolicyMixin
 from auctioneer.problems import InvalidInputError, NotFoundError
-from auctioneer.schema import BEARER, NOT_JSON_TEXT, OPTIONAL_BEARER, REFUSED_BEARER_TEXT, ProblemSerializer
+from auctioneer.schema import BEARER, NOT_JSON_TEXT, OPTIONAL_BEARER, REFUSED_BEARER_TEXT, problem_response
 from authorization.models import User
 
 from . import selectors, services
@@ -144,7 +144,7 @@ def with_location(response: Response, view_name: str, **kwargs: Any) -> Response
 
 def problems(*codes: int, **texts: str) -> dict[int, openapi.Response]:
     """drf-yasg responses for error codes, each a Problem body."""
-    return {code: openapi.Response(texts.get(f"e{code}", _PROBLEM_TEXT[code]), ProblemSerializer) for code in codes}
+    return {code: problem_response(texts.get(f"e{code}", _PROBLEM_TEXT[code])) for code in codes}
 
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255

@@ -4,7 +4,6 @@ from typing import Any
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
-from drf_yasg import openapi
 from drf_yasg.utils import swagger_auto_schema
 from rest_framework import serializers
 from rest_framework.authentication import get_authorization_header
@@ -15,32 +14,27 @@ from rest_framework.views import APIView
 
 from auctioneer.fields import StrictCharField
 from auctioneer.policies import WritePolicyMixin, WritesNeedWriteScope
-from auctioneer.schema import BEARER, PUBLIC, ProblemSerializer
+from auctioneer.schema import BEARER, PUBLIC, problem_response
 
 from . import services
 from .models import User
 from .throttles import RegisterAddressThrottle, TokenAddressThrottle, TokenUsernameThrottle
 
-
-def _problem(description: str) -> openapi.Response:
-    return openapi.Response(description, ProblemSerializer)
-
-
 SERVICE_ERRORS = {
-    HTTPStatus.BAD_GATEWAY: _problem("The Authentication Service failed or answered nonsense"),
-    HTTPStatus.SERVICE_UNAVAILABLE: _problem(
+    HTTPStatus.BAD_GATEWAY: problem_response("The Authentication Service failed or answered nonsense"),
+    HTTPStatus.SERVICE_UNAVAILABLE: problem_response(
         "The Authentication Service is unreachable, or this server's OAuth client is not configured"
     ),
 }
-AUTH_ERRORS = {HTTPStatus.UNAUTHORIZED: _problem("No valid bearer token")}
+AUTH_ERRORS = {HTTPStatus.UNAUTHORIZED: problem_response("No valid bearer token")}
 # Changing the account: a token with the `write` scope, and THROTTLE_ACCOUNT per user, which also
 # brakes guessing the password through `old_password` / `password` with a stolen token.
 ACCOUNT_WRITE_ERRORS = {
     **AUTH_ERRORS,
-    HTTPStatus.FORBIDDEN: _problem("The token lacks the `write` scope"),
-    HTTPStatus.TOO_MANY_REQUESTS: _problem("Too many account changes by this user (see Retry-After)"),
+    HTTPStatus.FORBIDDEN: problem_response("The token lacks the `write` scope"),
+    HTTPStatus.TOO_MANY_REQUESTS: problem_response("Too many account changes by this user (see Retry-After)"),
 }
-INVALID = {HTTPStatus.BAD_REQUEST: _problem("Invalid fields (see `errors`)")}
+INVALID = {HTTPStatus.BAD_REQUEST: problem_response("Invalid fields (see `errors`)")}
 
 
 class TokenOutputSerializer(serializers.Serializer):
@@ -114,8 +108,10 @@ class RegisterApi(AuthorizationApi):
         responses={
             HTTPStatus.CREATED: OutputSerializer,
             **INVALID,
-            HTTPStatus.CONFLICT: _problem("The username or the email is taken"),
-            HTTPStatus.TOO_MANY_REQUESTS: _problem("Too many registrations from this address (see Retry-After)"),
+            HTTPStatus.CONFLICT: problem_response("The username or the email is taken"),
+            HTTPStatus.TOO_MANY_REQUESTS: problem_response(
+                "Too many registrations from this address (see Retry-After)"
+            ),
             **SERVICE_ERRORS,
         },
         security=PUBLIC,
@@ -146,8 +142,10 @@ class TokenApi(AuthorizationApi):
         responses={
             HTTPStatus.OK: TokenOutputSerializer,
             **INVALID,
-            HTTPStatus.UNAUTHORIZED: _problem("Wrong username or password, or a deactivated account"),
-            HTTPStatus.TOO_MANY_REQUESTS: _problem("Too many attempts for this username or address (see Retry-After)"),
+            HTTPStatus.UNAUTHORIZED: problem_response("Wrong username or password, or a deactivated account"),
+            HTTPStatus.TOO_MANY_REQUESTS: problem_response(
+                "Too many attempts for this username or address (see Retry-After)"
+            ),
             **SERVICE_ERRORS,
         },
         security=PUBLIC,
@@ -176,7 +174,7 @@ class TokenRefreshApi(AuthorizationApi):
         responses={
             HTTPStatus.OK: TokenOutputSerializer,
             **INVALID,
-            HTTPStatus.UNAUTHORIZED: _problem("The refresh token is invalid, expired, revoked or already used"),
+            HTTPStatus.UNAUTHORIZED: problem_response("The refresh token is invalid, expired, revoked or already used"),
             **SERVICE_ERRORS,
         },
         security=PUBLIC,
@@ -205,7 +203,7 @@ class TokenRevokeApi(AuthorizationApi):
             HTTPStatus.NO_CONTENT: "Revoked",
             **INVALID,
             **AUTH_ERRORS,
-            HTTPStatus.FORBIDDEN: _problem("The refresh token is another account's; nothing was revoked"),
+            HTTPStatus.FORBIDDEN: problem_response("The refresh token is another account's; nothing was revoked"),
             **SERVICE_ERRORS,
         },
         security=BEARER,
@@ -264,7 +262,7 @@ class AccountApi(_AccountWriteApi):
             HTTPStatus.OK: UserOutputSerializer,
             **INVALID,
             **ACCOUNT_WRITE_ERRORS,
-            HTTPStatus.CONFLICT: _problem("Another account has this email"),
+            HTTPStatus.CONFLICT: problem_response("Another account has this email"),
         },
         security=BEARER,
     )
@@ -280,7 +278,7 @@ class AccountApi(_AccountWriteApi):
         request_body=DeleteInputSerializer,
         responses={
             HTTPStatus.NO_CONTENT: "Deactivated",
-            HTTPStatus.BAD_REQUEST: _problem("Missing or wrong password (see `errors`)"),
+            HTTPStatus.BAD_REQUEST: problem_response("Missing or wrong password (see `errors`)"),
             **ACCOUNT_WRITE_ERRORS,
         },
         security=BEARER,
@@ -306,7 +304,7 @@ class AccountPasswordApi(_AccountWriteApi):
         request_body=InputSerializer,
         responses={
             HTTPStatus.NO_CONTENT: "Changed",
-            HTTPStatus.BAD_REQUEST: _problem("Wrong old password or weak new password (see `errors`)"),
+            HTTPStatus.BAD_REQUEST: problem_response("Wrong old password or weak new password (see `errors`)"),
             **ACCOUNT_WRITE_ERRORS,
         },
         security=BEARER,
