@@ -156,8 +156,9 @@ SCENARIOS: dict[str, type[Scenario]] = {
 
 async def login(vu: VirtualUser, stats: Stats, arrivals: asyncio.Semaphore) -> None:
     """ "Get a token, then bid": the password grant through the Authorization API. Bidders
-    arrive a few at a time: a login is ~1 s of CPU (PBKDF2 of the password and of the client
-    secret), and 32 at once would still be hashing when the measurement starts."""
+    arrive a few at a time: a login is ~0.3-0.5 s of CPU (PBKDF2 of the password; each server
+    process hashes the client secret once more, on its first), and 32 at once would still be
+    hashing when the measurement starts."""
     async with arrivals:
         started = time.perf_counter()
         try:

@@ -257,7 +257,7 @@ def http_scenarios(
     if "hot_auction" in wanted:
         jobs.append({
             "scenario": "hot_auction", "concurrency": 32, "duration": p["hot_duration"],
-            "logins": p["logins"] if not baselines else 0,  # once per database: PBKDF2 is ~1 s of CPU a login
+            "logins": p["logins"] if not baselines else 0,  # once per database: PBKDF2 is ~0.3-0.5 s of CPU a login
             "auction_ids": [world["hot_auction_id"]], "starting_price": world["starting_price"],
         })  # fmt: skip
     if "spread_bids" in wanted:
