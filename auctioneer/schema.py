@@ -150,7 +150,7 @@ class SchemaGenerator(OpenAPISchemaGenerator):
                     if parameter.get("in") == "body":
                         _forbid_nul(parameter.get("schema", {}))
                 _describe_pagination(operation, definitions)
-                _describe_transport_errors(operation)
+                _describe_transport_errors(method, operation)
         return schema
 
 
@@ -221,10 +221,11 @@ def _describe_body(method: str, operation: dict, definitions: dict) -> None:
             parameter["required"] = False
 
 
-def _describe_transport_errors(operation: dict) -> None:
-    """Every operation can meet the server's request-line limit (auctioneer/http_limits.py),
-    and every operation with a body the body limit (auctioneer.middleware) and the JSON-only
-    parsers; each answers a problem."""
+def _describe_transport_errors(method: str, operation: dict) -> None:
+    """Every operation can meet the server's request-line limit (auctioneer/http_limits.py);
+    every write, a body sent to it meets the body guards (auctioneer.middleware: chunked, or
+    over the limit), and every operation with a body the JSON-only parsers; each answers a
+    problem."""
     problem = {"$ref": "#/definitions/Problem"}
     responses = operation.setdefault("responses", {})
     responses.setdefault(
@@ -234,9 +235,13 @@ def _describe_transport_errors(operation: dict) -> None:
             "schema": problem,
         },
     )
-    if any(parameter.get("in") == "body" for parameter in operation.get("parameters", [])):
+    if method in ("post", "put", "patch", "delete"):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        responses.setdefault(
+            "411", {"description": "The body is chunked; send it with a Content-Length.", "schema": problem}
+        )
         responses.setdefault("413", {"description": f"The body is over {limit:,} bytes.", "schema": problem})
+    if any(parameter.get("in") == "body" for parameter in operation.get("parameters", [])):
         responses.setdefault("415", {"description": NOT_JSON_TEXT, "schema": problem})
 
 

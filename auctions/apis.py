@@ -25,7 +25,7 @@ from authorization.models import User
 
 from . import selectors, services
 from .bidding import auction_minimum_bid
-from .filters import AuctionFilter, ItemFilter
+from .filters import AuctionFilter, ItemFilter, MyAuctionFilter, MyItemFilter
 from .models import Auction, AuctionStatus, AuctionStatusCode, Bid, Category, Country, Currency, Item, ItemCondition
 from .money import MoneyField, format_money
 
@@ -95,7 +95,8 @@ class AuctionStatusListApi(_MetadataListApi):
 
 class BidIncrementListApi(_MetadataListApi):
     """The bid increment table: below `below` (exclusive; null = no upper bound) the
-    minimum raise is `increment`, in the auction's currency units."""
+    minimum raise is `increment`, in the auction's currency units, rounded up to the
+    currency's minor unit (in JPY, which has none, the increments below 25 are 1)."""
 
     class OutputSerializer(serializers.Serializer):
         class Meta:
@@ -113,8 +114,8 @@ class BidIncrementListApi(_MetadataListApi):
 # --- Shared pieces -------------------------------------------------------------------------
 
 
-# An operation with a body gets 413 and 415 from the schema generator (auctioneer/schema.py);
-# one without lists 415 itself (a body sent anyway must be JSON).
+# Every write gets 411 and 413 from the schema generator (auctioneer/schema.py), and one with a
+# body 415 too; one without lists 415 itself (a body sent anyway must be JSON).
 _PROBLEM_TEXT = {
     400: "Invalid input (problem details with `errors`).",
     401: "No valid bearer token.",
@@ -129,10 +130,27 @@ _PROBLEM_TEXT = {
 _NO_BODY = "Takes no body; a body that is not valid JSON is refused."
 
 
-def created(serializer: type[serializers.Serializer], noun: str) -> openapi.Response:
-    """A 201 whose `Location` header is the new resource's URL (see `with_location`)."""
-    location = openapi.Schema(type=openapi.TYPE_STRING, description=f"The new {noun}'s URL, e.g. /api/v1/{noun}s/1.")
-    return openapi.Response(f"Created; `Location` is the new {noun}'s URL.", serializer, headers={"Location": location})
+_REPLAYED_HEADER = openapi.Schema(
+    type=openapi.TYPE_STRING,
+    enum=["true"],
+    description="`true` when this is the first answer to the same Idempotency-Key, replayed; absent otherwise.",
+)
+
+
+def created(
+    serializer: type[serializers.Serializer], noun: str | None = None, *, replayable: bool = False
+) -> openapi.Response:
+    """A 201; with `noun`, its `Location` header is the new resource's URL (see `with_location`);
+    `replayable` for the operations that honour Idempotency-Key (`idempotent_response`)."""
+    headers, description = {}, "Created."
+    if noun is not None:
+        description = f"Created; `Location` is the new {noun}'s URL."
+        headers["Location"] = openapi.Schema(
+            type=openapi.TYPE_STRING, description=f"The new {noun}'s URL, e.g. /api/v1/{noun}s/1."
+        )
+    if replayable:
+        headers["Idempotent-Replayed"] = _REPLAYED_HEADER
+    return openapi.Response(description, serializer, headers=headers or None)
 
 
 def with_location(response: Response, view_name: str, **kwargs: Any) -> Response:
@@ -495,7 +513,7 @@ class AuctionInputSerializer(serializers.Serializer):
         ref_name = "AuctionInput"
 
     item = ItemRefField()
-    currency = serializers.CharField(max_length=3, help_text="An ISO 4217 code from metadata/currencies.")
+    currency = serializers.CharField(max_length=3, help_text="An ISO 4217 code from metadata/currencies (any case).")
     starting_price = MoneyField()
     reserve_price = MoneyField(required=False, allow_null=True, help_text="Hidden: never shown in any response.")
     buy_now_price = MoneyField(required=False, allow_null=True)
@@ -511,7 +529,7 @@ class AuctionPatchSerializer(serializers.Serializer):
     class Meta:
         ref_name = "AuctionPatch"
 
-    currency = serializers.CharField(max_length=3, required=False)
+    currency = serializers.CharField(max_length=3, required=False, help_text="An ISO 4217 code (any case).")
     starting_price = MoneyField(required=False)
     reserve_price = MoneyField(required=False, allow_null=True)
     buy_now_price = MoneyField(required=False, allow_null=True)
@@ -559,7 +577,10 @@ class AuctionListApi(CachedPageMixin, WritePolicyMixin, generics.ListAPIView):
         security=BEARER,
         manual_parameters=[IDEMPOTENCY_HEADER],
         request_body=AuctionInputSerializer,
-        responses={201: created(AuctionOutputSerializer, "auction"), **problems(400, 401, 403, 409, 422, 429)},
+        responses={
+            201: created(AuctionOutputSerializer, "auction", replayable=True),
+            **problems(400, 401, 403, 409, 422, 429),
+        },
     )
     def post(self, request: Request) -> Response:
         def create() -> tuple[int, Any]:
@@ -663,7 +684,9 @@ class BidInputSerializer(serializers.Serializer):
     max_amount = MoneyField(
         required=False, allow_null=True, help_text="Your ceiling for proxy bidding (private); >= amount."
     )
-    currency = serializers.CharField(required=False, max_length=3, help_text="If sent, must be the auction's.")
+    currency = serializers.CharField(
+        required=False, max_length=3, help_text="If sent, must be the auction's (any case)."
+    )
 
 
 class BidPlacementSerializer(serializers.Serializer):
@@ -754,7 +777,10 @@ class AuctionBidListApi(WritePolicyMixin, generics.ListAPIView):
         security=BEARER,
         manual_parameters=[IDEMPOTENCY_HEADER],
         request_body=BidInputSerializer,
-        responses={201: BidPlacementSerializer, **problems(400, 401, 403, 404, 409, 422, 429)},
+        responses={
+            201: created(BidPlacementSerializer, replayable=True),
+            **problems(400, 401, 403, 404, 409, 422, 429),
+        },
     )
     def post(self, request: Request, auction_id: int) -> Response:
         def place() -> tuple[int, Any]:
@@ -780,7 +806,10 @@ class AuctionBuyNowApi(WritePolicyMixin, APIView):
         security=BEARER,
         manual_parameters=[IDEMPOTENCY_HEADER],
         request_body=no_body,
-        responses={201: BidPlacementSerializer, **problems(400, 401, 403, 404, 409, 415, 422, 429, e400=_NO_BODY)},
+        responses={
+            201: created(BidPlacementSerializer, replayable=True),
+            **problems(400, 401, 403, 404, 409, 415, 422, 429, e400=_NO_BODY),
+        },
     )
     def post(self, request: Request, auction_id: int) -> Response:
         def buy() -> tuple[int, Any]:
@@ -826,14 +855,14 @@ class MeItemListApi(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = ItemOutputSerializer
     filter_backends = [DjangoFilterBackend]
-    filterset_class = ItemFilter
+    filterset_class = MyItemFilter
 
     def get_queryset(self) -> QuerySet[Item]:
         return selectors.user_item_list(user=cast(User, self.request.user))
 
     @swagger_auto_schema(
         operation_id="me_items_list",
-        operation_description="The caller's items, newest first (same filters as GET /items).",
+        operation_description="The caller's items, newest first (the filters of GET /items but `owner`).",
         security=BEARER,
         responses={**problems(400, 401, 404, e404="No such page.")},
     )
@@ -845,14 +874,16 @@ class MeAuctionListApi(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = AuctionOutputSerializer
     filter_backends = [DjangoFilterBackend]
-    filterset_class = AuctionFilter
+    filterset_class = MyAuctionFilter
 
     def get_queryset(self) -> QuerySet[Auction]:
         return selectors.user_auction_list(user=cast(User, self.request.user))
 
     @swagger_auto_schema(
         operation_id="me_auctions_list",
-        operation_description="The auctions the caller sells, in every status (same filters as GET /auctions).",
+        operation_description=(
+            "The auctions the caller sells, in every status (the filters of GET /auctions but `seller`)."
+        ),
         security=BEARER,
         responses={**problems(400, 401, 404, e404="No such page.")},
     )

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 
-from .models import Auction, AuctionStatusCode, Country, Item
+from .models import Auction, AuctionStatusCode, Item, iso_code_from_input
 from .money import PLAIN_DECIMAL, PLAIN_DECIMAL_MESSAGE
 
 # Bounded number inputs: an unbounded Decimal reaches the database adapter and fails there.
@@ -49,11 +49,11 @@ class _MoneyFilter(filters.NumberFilter):
     field_class = _PlainDecimalField
 
 
-class _CountryFilter(filters.CharFilter):
-    """A country code in any case, as items and accounts take it (`gb` finds `GB`)."""
+class _IsoCodeFilter(filters.CharFilter):
+    """A country or currency code in any case, as bodies take it (`gb` finds `GB`)."""
 
     def filter(self, qs: QuerySet, value: str) -> QuerySet:
-        return super().filter(qs, Country.code_from_input(value) if value else value)
+        return super().filter(qs, iso_code_from_input(value) if value else value)
 
 
 def _search(queryset: QuerySet, prefix: str, value: str) -> QuerySet:
@@ -68,7 +68,7 @@ class ItemFilter(filters.FilterSet):
     condition = filters.CharFilter(field_name="condition_id", label="An item-condition code.")
     category = filters.CharFilter(field_name="category_id", label="A category slug.")
     owner = filters.NumberFilter(field_name="owner_id", **_ID, label="The owner's user id.")
-    country = _CountryFilter(field_name="country_id", label="An ISO 3166-1 alpha-2 code (any case).")
+    country = _IsoCodeFilter(field_name="country_id", label="An ISO 3166-1 alpha-2 code (any case).")
     ordering = filters.OrderingFilter(fields=("created_at", "title"), label="created_at, title (- for descending)")
 
     class Meta:
@@ -84,10 +84,10 @@ class AuctionFilter(filters.FilterSet):
         choices=AuctionStatusCode.choices, method="filter_status", label="The public status at request time."
     )
     seller = filters.NumberFilter(field_name="seller_id", **_ID, label="The seller's user id.")
-    currency = filters.CharFilter(field_name="currency_id", label="An ISO 4217 code.")
+    currency = _IsoCodeFilter(field_name="currency_id", label="An ISO 4217 code (any case).")
     condition = filters.CharFilter(field_name="item__condition_id", label="An item-condition code.")
     category = filters.CharFilter(field_name="item__category_id", label="A category slug.")
-    country = _CountryFilter(field_name="item__country_id", label="The item's country (ISO 3166-1, any case).")
+    country = _IsoCodeFilter(field_name="item__country_id", label="The item's country (ISO 3166-1, any case).")
     search = filters.CharFilter(
         method="filter_search", max_length=200, label="Words in the item's title or description."
     )
@@ -109,3 +109,13 @@ class AuctionFilter(filters.FilterSet):
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return _search(queryset, "item__", value)
+
+
+# The caller's own lists (`me/items`, `me/auctions`) take the explore lists' filters, but for the
+# one that names the caller: there it could only match everything or nothing.
+class MyItemFilter(ItemFilter):
+    owner = None
+
+
+class MyAuctionFilter(AuctionFilter):
+    seller = None

@@ -20,6 +20,14 @@ class MoneyField(models.DecimalField):
 # --- Metadata (seeded by migration 0002 from auctions/data/*.json) ------------------------
 
 
+def iso_code_from_input(text: str) -> str:
+    """An ISO code (a country's, a currency's) as clients send it: any case, spaces around it
+    ignored. Only ASCII is upper-cased: Python's upper() makes `SS` of `ß` and `FI` of the
+    ligature `ﬁ`, both real country codes, where the client sent no code at all."""
+    text = text.strip()
+    return text.upper() if text.isascii() else text
+
+
 class Country(models.Model):
     code = models.CharField(max_length=2, primary_key=True, help_text="ISO 3166-1 alpha-2")
     name = models.CharField(max_length=100)
@@ -30,14 +38,6 @@ class Country(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
-
-    @staticmethod
-    def code_from_input(text: str) -> str:
-        """A code as clients send it (an item's or an account's country): any case, spaces
-        around it ignored. Only ASCII is upper-cased: Python's upper() makes `SS` of `ß` and
-        `FI` of the ligature `ﬁ`, both real codes, where the client sent no code at all."""
-        text = text.strip()
-        return text.upper() if text.isascii() else text
 
 
 class Currency(models.Model):

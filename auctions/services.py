@@ -37,6 +37,7 @@ from .models import (
     IdempotencyRecord,
     Item,
     ItemCondition,
+    iso_code_from_input,
 )
 from .money import MoneyError, check_places, format_money
 
@@ -67,7 +68,7 @@ def _item_references(data: dict[str, Any]) -> dict[str, Any]:
                 resolved[field] = None
             continue
         if field == "country":
-            code = Country.code_from_input(code)
+            code = iso_code_from_input(code)
         row = model.objects.filter(**{key: code}).first()
         if row is None:
             errors[field] = [f"Unknown {field} {code!r}; see GET /api/v1/metadata/{listed_at}."]
@@ -175,6 +176,7 @@ def _auction_validate(values: dict[str, Any], *, now: datetime) -> None:
 
 
 def _currency(code: str) -> Currency:
+    code = iso_code_from_input(code)
     currency = Currency.objects.filter(code=code).first()
     if currency is None:
         raise InvalidInputError(
@@ -352,7 +354,7 @@ def _bid_check(
     _auction_check_open(auction, now)
     if auction.seller_id == bidder.pk:
         raise ForbiddenError("You cannot bid on your own auction.")
-    if currency is not None and currency != auction.currency_id:
+    if currency is not None and iso_code_from_input(currency) != auction.currency_id:
         raise InvalidInputError(
             f"This auction is in {auction.currency_id}.",
             errors={"currency": [f"This auction is in {auction.currency_id}, not {currency}."]},

@@ -6,7 +6,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, RefreshToken, revoke_access_token
 
 from auctioneer.problems import ConflictError, ForbiddenError, InvalidInputError
-from auctions.models import Country
+from auctions.models import iso_code_from_input
 
 from . import selectors
 from .models import User
@@ -148,7 +148,7 @@ def _username(username: str) -> str:
 
 
 def _country_code(code: str) -> str:
-    code = Country.code_from_input(code)
+    code = iso_code_from_input(code)
     if code and not selectors.country_exists(code=code):
         message = f"'{code}' is not an ISO 3166-1 alpha-2 country code (see GET /api/v1/metadata/countries)."
         raise InvalidInputError("The country is unknown.", errors={"country": [message]})

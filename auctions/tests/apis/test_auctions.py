@@ -89,6 +89,16 @@ def test_create_on_an_own_item_by_id(client_for, user):
     assert r.json()["starting_price"] == "1500"
 
 
+def test_a_currency_code_is_taken_in_any_case_as_a_country_code_is(client_for, user):
+    created = client_for(user).post(reverse(LIST), new_auction_body(currency=" jpy ", starting_price=1500))
+    changed = client_for(user).patch(detail(created.json()["id"]), {"currency": "eur"})
+
+    assert created.status_code == HTTPStatus.CREATED, created.json()
+    assert created.json()["currency"] == "JPY"
+    assert changed.status_code == HTTPStatus.OK, changed.json()
+    assert changed.json()["currency"] == "EUR"
+
+
 def test_another_users_item_is_403(client_for, user):
     item = ItemFactory.create()
     r = client_for(user).post(reverse(LIST), new_auction_body(item=item.pk))
@@ -333,6 +343,7 @@ def test_filters(api_client):
         cancelled.pk
     }
     assert _ids(api_client.get(url, {"currency": "USD"})) == [usd.pk]
+    assert _ids(api_client.get(url, {"currency": "usd"})) == [usd.pk]  # any case, as the country
     assert _ids(api_client.get(url, {"country": "US"})) == [usd.pk]
     assert _ids(api_client.get(url, {"country": " us "})) == [usd.pk]  # any case, as writes take it
     assert _ids(api_client.get(url, {"condition": "new"})) == [usd.pk]

@@ -157,6 +157,7 @@ def test_seller_bidding_is_403(client_for):
         ({"amount": "10.00", "currency": "USD"}, True, HTTPStatus.BAD_REQUEST),
         ({"amount": "9.99"}, True, HTTPStatus.CONFLICT),
         ({"amount": "10.00", "currency": "EUR"}, True, HTTPStatus.CREATED),
+        ({"amount": "10.00", "currency": "eur"}, True, HTTPStatus.CREATED),  # any case, as in POST auctions
     ],
 )
 def test_validation_order(client_for, body, auction_exists, status):
@@ -275,5 +276,9 @@ def test_a_read_only_token_cannot_write(make_token, api_client):
     r = api_client.post(bids_url(auction), {"amount": "10.00"}, format="json")
     assert r.status_code == HTTPStatus.FORBIDDEN
     assert "write" in r.json()["detail"]
+    # RFC 6750 §3.1: the challenge names what is missing.
+    assert r["WWW-Authenticate"].startswith('Bearer realm="api"')
+    assert 'error="insufficient_scope"' in r["WWW-Authenticate"]
+    assert 'scope="write"' in r["WWW-Authenticate"]
     assert api_client.get(bids_url(auction)).status_code == HTTPStatus.OK
     assert not Bid.objects.exists()

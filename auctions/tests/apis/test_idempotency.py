@@ -145,3 +145,26 @@ def test_a_buy_now_retried_with_its_key_replays_the_win(client_for, user):
     assert Bid.objects.filter(auction=auction).count() == 1
     without_key = client.post(url)
     assert without_key.status_code == HTTPStatus.CONFLICT
+
+
+def test_every_operation_that_takes_a_key_documents_the_replay_header(api_client, client_for, user):
+    paths = api_client.get("/api/v1/swagger.json").json()["paths"]
+    taking = {
+        (path, method): operation
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if method != "parameters" and any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", []))
+    }
+    client, body = client_for(user), auction_body()
+    first = client.post(reverse("auctions:auction-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="doc")
+    again = client.post(reverse("auctions:auction-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="doc")
+
+    assert set(taking) == {
+        ("/v1/auctions", "post"),
+        ("/v1/auctions/{auction_id}/bids", "post"),
+        ("/v1/auctions/{auction_id}/buy-now", "post"),
+    }
+    for operation in taking.values():
+        assert operation["responses"]["201"]["headers"]["Idempotent-Replayed"]["enum"] == ["true"]
+    assert "Idempotent-Replayed" not in first
+    assert again["Idempotent-Replayed"] == "true"

@@ -33,6 +33,24 @@ def test_me_items_and_auctions_are_the_callers_own(client_for, user):
     assert [row["id"] for row in only_open] == [my_auction.pk]
 
 
+def test_my_lists_take_the_explore_filters_but_the_one_that_names_me(api_client, client_for, user):
+    """On `me/…` an `owner` or `seller` filter could only match all or nothing: it is not offered,
+    and one sent anyway is ignored like any unknown parameter."""
+    mine = AuctionFactory.create(item__owner=user)
+    documented = api_client.get("/api/v1/swagger.json").json()["paths"]
+    client = client_for(user)
+
+    def names(path):
+        return {p["name"] for p in documented[path]["get"]["parameters"]}
+
+    assert names("/v1/items") - names("/v1/me/items") == {"owner"}
+    assert names("/v1/auctions") - names("/v1/me/auctions") == {"seller"}
+    assert names("/v1/me/auctions") <= names("/v1/auctions")
+    other = UserFactory.create().pk
+    assert client.get(reverse("auctions:me-auctions"), {"seller": other}).json()["count"] == 1
+    assert client.get(reverse("auctions:me-items"), {"owner": other}).json()["results"][0]["id"] == mine.item_id
+
+
 def test_me_auctions_refuses_a_time_outside_utc_with_a_400(client_for, user):
     AuctionFactory.create(item__owner=user)
     r = client_for(user).get(reverse("auctions:me-auctions"), {"ending_after": "0001-01-01T00:00:00+14:00"})

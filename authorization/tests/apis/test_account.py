@@ -161,6 +161,10 @@ def test_delete_deactivates_the_account_and_revokes_its_tokens(api_client, oauth
     assert api_client.post(TOKEN, {"username": "alice", "password": PASSWORD}).status_code == 401
     kept = User.objects.get(pk=account_user.pk)
     assert kept.is_active is False
+    # Its history stays theirs: neither the username nor the email is free for a new account.
+    for taken in ({"username": "alice", "email": "new@example.com"}, {"username": "alicia", "email": kept.email}):
+        again = api_client.post(reverse("authorization:register"), {**taken, "password": "a long passphrase 7"})
+        assert again.status_code == HTTPStatus.CONFLICT, again.json()
 
 
 @pytest.mark.parametrize("data", [{}, {"password": "wrong"}])
@@ -209,6 +213,8 @@ def test_changing_the_account_needs_the_write_scope(account_user, make_token, me
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert response["Content-Type"] == PROBLEM
     assert "write" in response.json()["detail"]
+    assert 'error="insufficient_scope"' in response["WWW-Authenticate"]
+    assert 'scope="write"' in response["WWW-Authenticate"]
     assert reading.status_code == HTTPStatus.OK
     account_user.refresh_from_db()
     assert (account_user.city, account_user.is_active, account_user.check_password(PASSWORD)) == ("", True, True)
