@@ -26,12 +26,18 @@ control_socket_disable = True
 limit_request_line = REQUEST_LINE_MAX_BYTES
 
 
+# The problem types of what gunicorn refuses, in the API's own `urn:auctioneer:problem:` names.
+_PROBLEM_TYPES = {400: "malformed-request", 414: "request-line-too-long", 431: "header-fields-too-large"}
+
+
 def _write_problem(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:
     """What gunicorn answers itself, before Django sees the request (a request line over
     `limit_request_line`: 414; header fields too large: 431; a malformed request: 400), is
     problem details like every other error of the API, not gunicorn's HTML page. gunicorn picks
     the status, reason and message (workers/base.py, `handle_error`); only the body changes."""
-    body = json.dumps(problem(status_int, detail=mesg or reason, title=reason))
+    body = json.dumps(
+        problem(status_int, detail=mesg or reason, title=reason, problem_type=_PROBLEM_TYPES.get(status_int))
+    )
     head = (
         f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
         f"Content-Type: {PROBLEM_CONTENT_TYPE}\r\nContent-Length: {len(body)}\r\n\r\n"

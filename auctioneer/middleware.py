@@ -3,9 +3,9 @@
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 
-from auctioneer.problems import json_problem_response
+from auctioneer.problems import json_problem_response, problem_for_empty_error
 
 
 class BodySizeLimitMiddleware:
@@ -33,3 +33,30 @@ def _refusal(request: HttpRequest) -> JsonResponse | None:
         detail = f"The body is {length} bytes; at most {limit} are accepted."
         return json_problem_response(413, detail, "payload-too-large")
     return None
+
+
+class EmptyErrorBodyMiddleware:
+    """An error answered with no body at all, as Django's own `HttpResponseNotAllowed` and
+    django-oauth-toolkit's views answer (`GET /o/token/`: 405; `/o/introspect/` without a
+    token: 403), gets a problem-details body like every other error, so no part of the service
+    answers an empty `text/html` error. Errors that have a body keep it: the OAuth 2.0 endpoints'
+    JSON errors are RFC 6749's format, and the admin's pages are its own. The response is
+    completed in place, so its headers (`Allow`, `WWW-Authenticate`, ...) stay."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and isinstance(response, HttpResponse)
+            and not response.content
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            filled = problem_for_empty_error(request, response.status_code)
+            response.content = filled.content
+            response["Content-Type"] = filled["Content-Type"]
+            if response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
+        return response

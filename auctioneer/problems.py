@@ -224,3 +224,17 @@ def handler400(request: HttpRequest, exception: Exception | None = None) -> Json
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return json_problem_response(403, "You may not do this.", ForbiddenError.problem_type)
+
+
+def problem_for_empty_error(request: HttpRequest, status_code: int) -> JsonResponse:
+    """The problem for an error a view answered with no body (auctioneer.middleware)."""
+    if status_code == status.HTTP_403_FORBIDDEN:
+        return handler403(request)
+    if status_code == status.HTTP_404_NOT_FOUND:
+        return handler404(request)
+    if status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
+        detail = f"{request.method} is not allowed here; the Allow header lists what is."
+        return json_problem_response(status_code, detail, _DRF_TYPES[exceptions.MethodNotAllowed])
+    if status_code >= status.HTTP_500_INTERNAL_SERVER_ERROR:
+        return handler500(request)
+    return json_problem_response(status_code, "The request was refused.")

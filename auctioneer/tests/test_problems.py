@@ -60,6 +60,36 @@ def test_method_not_allowed_is_a_json_problem(api_client, user, client_for):
     assert response.json()["status"] == 405
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "status", "problem_type"),
+    [
+        ("get", "/o/token/", 405, "method-not-allowed"),  # Django's HttpResponseNotAllowed: no body
+        ("get", "/o/revoke_token/", 405, "method-not-allowed"),
+        ("get", "/o/introspect/", 403, "forbidden"),  # DOT: no token
+        ("get", "/o/userinfo/", 404, "not-found"),  # DOT: OpenID Connect is off
+    ],
+)
+def test_an_error_answered_with_no_body_is_a_problem_too(api_client, method, path, status, problem_type):
+    response = getattr(api_client, method)(path)
+
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert (body["type"], body["status"]) == (f"urn:auctioneer:problem:{problem_type}", status)
+    assert body["detail"]
+    if status == 405:
+        assert "POST" in response["Allow"]  # the headers stay
+
+
+def test_the_oauth_endpoints_keep_their_own_json_errors(api_client):
+    response = api_client.post("/o/token/", "grant_type=password", content_type="application/x-www-form-urlencoded")
+
+    # RFC 6749 §5.2, as OAuth clients parse it, not a problem.
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response["Content-Type"] == "application/json"
+    assert "error" in response.json() and "status" not in response.json()
+
+
 def _operations_with_a_body(schema: dict) -> list[tuple[str, str, dict]]:
     base = schema["basePath"].rstrip("/")
     return [

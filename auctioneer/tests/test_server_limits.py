@@ -43,6 +43,7 @@ def test_a_request_line_over_the_limit_is_a_414_problem_and_one_at_the_limit_is_
     body = over.json()
     assert body["status"] == 414
     assert body["title"] == "URI Too Long"
+    assert body["type"] == "urn:auctioneer:problem:request-line-too-long"
     assert str(limit) in body["detail"]
 
 
@@ -58,6 +59,7 @@ def test_a_malformed_request_gunicorn_refuses_is_a_problem_too(live):
     assert head.startswith(b"HTTP/1.1 400 ")
     assert b"Content-Type: application/problem+json" in head
     assert b'"status": 400' in body
+    assert b'"type": "urn:auctioneer:problem:malformed-request"' in body
 
 
 def test_the_schema_documents_both_size_limits():
