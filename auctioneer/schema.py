@@ -103,7 +103,9 @@ class _NullableNestedInspector(FieldInspector):
         ).field_to_swagger_object(field, swagger_object_type, use_references, **kwargs)
         if not isinstance(inner, openapi.SchemaRef):
             return inner
-        return openapi.Schema(type=openapi.TYPE_OBJECT, all_of=[inner], x_nullable=True)
+        return openapi.Schema(
+            type=openapi.TYPE_OBJECT, all_of=[inner], x_nullable=True, read_only=field.read_only or None
+        )
 
 
 class SchemaGenerator(OpenAPISchemaGenerator):
@@ -137,6 +139,8 @@ class SchemaGenerator(OpenAPISchemaGenerator):
         for name, definition in definitions.items():
             _open_mixed_types(definition)
             _drop_output_only_constraints(definition, everywhere=name not in inputs)
+            if name not in inputs:
+                _require_output_fields(definition)
             if name in inputs:
                 _forbid_nul(definition)
         for path in schema["paths"].values():
@@ -196,6 +200,17 @@ def _drop_output_only_constraints(definition: dict, *, everywhere: bool) -> None
         _drop_output_only_constraints(prop, everywhere=everywhere)
     if isinstance(definition.get("items"), dict):
         _drop_output_only_constraints(definition["items"], everywhere=everywhere)
+
+
+def _require_output_fields(definition: dict) -> None:
+    """drf-yasg leaves read-only fields out of `required`, as a request body need not send
+    them; in a definition only answers use, a read-only field is always in the answer (DRF
+    renders every one, and the written-out `to_representation`s are kept equal to the declared
+    fields), so a generated client should not have to treat it as optional."""
+    always = [name for name, prop in definition.get("properties", {}).items() if prop.get("readOnly")]
+    required = definition.get("required", [])
+    if always:
+        definition["required"] = [*required, *(name for name in always if name not in required)]
 
 
 def _forbid_nul(node: dict) -> None:

@@ -66,6 +66,7 @@ class ItemConditionListApi(_MetadataListApi):
             model = ItemCondition
             ref_name = "ItemCondition"
             fields = ["code", "name", "description"]
+            read_only_fields = fields  # a listing: every field is in each row (the schema's `required`)
 
     serializer_class = OutputSerializer
     queryset = ItemCondition.objects.all()
@@ -88,6 +89,7 @@ class AuctionStatusListApi(_MetadataListApi):
             model = AuctionStatus
             ref_name = "AuctionStatus"
             fields = ["code", "name", "description", "is_final"]
+            read_only_fields = fields  # a listing: every field is in each row (the schema's `required`)
 
     serializer_class = OutputSerializer
     queryset = AuctionStatus.objects.all()
@@ -462,7 +464,7 @@ class AuctionOutputSerializer(serializers.Serializer):
     def get_minimum_bid(self, auction: Auction) -> str:
         return format_money(auction_minimum_bid(auction), places=auction.currency.minor_units)
 
-    @swagger_serializer_method(serializer_or_field=WinningBidSerializer(allow_null=True))
+    @swagger_serializer_method(serializer_or_field=WinningBidSerializer(allow_null=True, read_only=True))
     def get_winning_bid(self, auction: Auction) -> dict[str, Any] | None:
         bid = auction.winning_bid
         if bid is None:

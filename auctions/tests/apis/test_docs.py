@@ -6,6 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from auctions.tests.factories import AuctionFactory
+
 pytestmark = pytest.mark.django_db
 
 WRITES = {
@@ -150,3 +152,31 @@ def test_item_of_a_new_auction_is_an_id_or_an_object(schema, client_for, user):
     assert made.status_code == HTTPStatus.CREATED, made.content
     relisted = client.post(reverse("auctions:auction-list"), {**body, "item": made.json()["item"]["id"]}, format="json")
     assert relisted.status_code == HTTPStatus.CONFLICT  # the id form: that item is in an active auction
+
+
+def test_every_answer_holds_exactly_what_its_definition_requires(schema, api_client, client_for, user):
+    """A generated client may rely on `required`: every row of these answers carries each
+    required field (nullable ones as null) and nothing the definition does not name."""
+    auction = AuctionFactory.create()
+    bidder = client_for(user)
+    assert bidder.post(f"/api/v1/auctions/{auction.pk}/bids", {"amount": "10.00"}, format="json").status_code == 201
+    answers = {
+        "Auction": [api_client.get(f"/api/v1/auctions/{auction.pk}").json()],
+        "AuctionBid": api_client.get(f"/api/v1/auctions/{auction.pk}/bids").json()["results"]
+        + bidder.get(f"/api/v1/auctions/{auction.pk}/bids").json()["results"],
+        "MyBid": bidder.get("/api/v1/me/bids").json()["results"],
+        "Account": [bidder.get("/api/auth/account").json()],
+        "ItemCondition": api_client.get("/api/v1/metadata/item-conditions").json()["results"],
+        "AuctionStatus": api_client.get("/api/v1/metadata/auction-statuses").json()["results"],
+    }
+
+    for name, rows in answers.items():
+        definition = schema["definitions"][name]
+        assert rows, name
+        for row in rows:
+            assert set(definition["required"]) <= set(row) <= set(definition["properties"]), name
+    assert set(schema["definitions"]["AuctionBid"]["properties"]) - set(
+        schema["definitions"]["AuctionBid"]["required"]
+    ) == {
+        "max_amount"  # only on the caller's own bids
+    }
