@@ -139,10 +139,10 @@ class SchemaGenerator(OpenAPISchemaGenerator):
         for name, definition in definitions.items():
             _open_mixed_types(definition)
             _drop_output_only_constraints(definition, everywhere=name not in inputs)
-            if name not in inputs:
-                _require_output_fields(definition)
             if name in inputs:
                 _forbid_nul(definition)
+            else:
+                _require_output_fields(definition)
         for path in schema["paths"].values():
             for method, operation in path.items():
                 if not isinstance(operation, dict) or method == "parameters":

@@ -12,6 +12,11 @@ from authorization.models import User
 from .factories import UserFactory
 
 PASSWORD = "correct-horse-battery-staple"  # UserFactory's
+# The Authorization API's paths the tests call.
+TOKEN = reverse("authorization:token")
+REFRESH = reverse("authorization:token-refresh")
+REVOKE = reverse("authorization:token-revoke")
+ACCOUNT = reverse("authorization:account")
 
 
 @dataclass

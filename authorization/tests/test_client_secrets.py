@@ -13,13 +13,10 @@ from oauth2_provider import oauth2_validators as dot_validators
 from authorization import oauth2_validators
 from authorization.oauth2_validators import VerifiedClientSecrets
 
-from .conftest import PASSWORD
+from .conftest import ACCOUNT, PASSWORD, REFRESH, REVOKE, TOKEN
 
 pytestmark = pytest.mark.django_db
 
-TOKEN = reverse("authorization:token")
-REFRESH = reverse("authorization:token-refresh")
-REVOKE = reverse("authorization:token-revoke")
 OAUTH_TOKEN = reverse("oauth2_provider:token")
 FORM = "application/x-www-form-urlencoded"
 
@@ -58,7 +55,7 @@ def test_logins_refreshes_and_revokes_hash_the_client_secret_once(api_client, be
 
     assert [first.status_code, second.status_code, refreshed.status_code] == [HTTPStatus.OK] * 3
     assert revoked.status_code == HTTPStatus.NO_CONTENT
-    assert bearer(refreshed.json()["access_token"]).get(reverse("authorization:account")).status_code == 401
+    assert bearer(refreshed.json()["access_token"]).get(ACCOUNT).status_code == 401
     assert len(secret_hashes) == 1
 
 

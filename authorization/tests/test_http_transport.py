@@ -21,12 +21,12 @@ from oauth2_provider.models import AccessToken, set_token_value
 from auctioneer.testing import free_port
 from authorization.models import User
 
+from .conftest import PASSWORD, TOKEN
+
 pytestmark = pytest.mark.django_db
 
-TOKEN = reverse("authorization:token")
 REGISTER = reverse("authorization:register")
 PROBLEM = "application/problem+json"
-PASSWORD = "correct-horse-battery-staple"
 
 Answer = tuple[int, str, bytes]  # status, content type, body
 

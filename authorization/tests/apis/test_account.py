@@ -6,17 +6,14 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
 from authorization.models import User
+from authorization.tests.conftest import ACCOUNT, PASSWORD, REFRESH, TOKEN
 from authorization.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-TOKEN = reverse("authorization:token")
-REFRESH = reverse("authorization:token-refresh")
-ACCOUNT = reverse("authorization:account")
 PASSWORD_URL = reverse("authorization:account-password")
 PING = reverse("auctions:ping")
 PROBLEM = "application/problem+json"
-PASSWORD = "correct-horse-battery-staple"
 NEW_PASSWORD = "a brand new passphrase 42"
 
 

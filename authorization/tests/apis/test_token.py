@@ -10,16 +10,12 @@ from rest_framework.test import APIClient
 
 from auctioneer.settings.test import REST_FRAMEWORK
 from authorization.models import User
+from authorization.tests.conftest import ACCOUNT, PASSWORD, REFRESH, REVOKE, TOKEN
 from authorization.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-TOKEN = reverse("authorization:token")
-REFRESH = reverse("authorization:token-refresh")
-REVOKE = reverse("authorization:token-revoke")
-ACCOUNT = reverse("authorization:account")
 PROBLEM = "application/problem+json"
-PASSWORD = "correct-horse-battery-staple"
 
 
 def throttle_rates(**rates):
