@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from auctioneer.fields import DateTimeField
 from auctioneer.pagination import CachedCountPagination, CachedPageMixin, cached_count_note
 from auctioneer.policies import WritePolicyMixin
 from auctioneer.problems import InvalidInputError, NotFoundError
@@ -519,8 +520,8 @@ class AuctionInputSerializer(serializers.Serializer):
     starting_price = MoneyField()
     reserve_price = MoneyField(required=False, allow_null=True, help_text="Hidden: never shown in any response.")
     buy_now_price = MoneyField(required=False, allow_null=True)
-    start_time = serializers.DateTimeField(required=False, allow_null=True, help_text="Default (and if past): now.")
-    end_time = serializers.DateTimeField()
+    start_time = DateTimeField(required=False, allow_null=True, help_text="Default (and if past): now.")
+    end_time = DateTimeField()
     international_delivery = serializers.BooleanField(required=False, default=False)
     extension_seconds = serializers.IntegerField(required=False, default=0, min_value=0, max_value=3600)
 
@@ -535,8 +536,8 @@ class AuctionPatchSerializer(serializers.Serializer):
     starting_price = MoneyField(required=False)
     reserve_price = MoneyField(required=False, allow_null=True)
     buy_now_price = MoneyField(required=False, allow_null=True)
-    start_time = serializers.DateTimeField(required=False, allow_null=True)
-    end_time = serializers.DateTimeField(required=False)
+    start_time = DateTimeField(required=False, allow_null=True)
+    end_time = DateTimeField(required=False)
     international_delivery = serializers.BooleanField(required=False)
     extension_seconds = serializers.IntegerField(required=False, min_value=0, max_value=3600)
 

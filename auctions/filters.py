@@ -9,6 +9,8 @@ from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 
+from auctioneer.fields import rfc3339_case
+
 from .models import Auction, AuctionStatusCode, Item, iso_code_from_input
 from .money import PLAIN_DECIMAL, PLAIN_DECIMAL_MESSAGE
 
@@ -18,11 +20,12 @@ _MONEY = {"decimal_places": 4, "max_digits": 17, "min_value": 0}
 
 
 class _UtcIsoDateTimeField(IsoDateTimeField):
-    """An ISO 8601 time that must also exist in UTC: `0001-01-01T00:00+14:00` does not, and
-    would otherwise fail in the database adapter instead of being a 400."""
+    """An ISO 8601 time (RFC 3339's lower-case `z` too) that must also exist in UTC:
+    `0001-01-01T00:00+14:00` does not, and would otherwise fail in the database adapter instead
+    of being a 400."""
 
     def to_python(self, value: str | None) -> datetime | None:
-        result = super().to_python(value)
+        result = super().to_python(rfc3339_case(value))
         if result is not None:
             try:
                 result.astimezone(UTC)

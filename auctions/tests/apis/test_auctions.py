@@ -182,6 +182,23 @@ def test_a_time_with_an_offset_is_stored_in_utc(client_for, user):
     assert r.json()["end_time"] == end.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
 
 
+def test_a_time_in_rfc_3339_lower_case_is_taken_in_bodies_and_filters(client_for, user, api_client):
+    end = (timezone.now() + timedelta(days=1)).replace(microsecond=0)
+    lower = end.strftime("%Y-%m-%dt%H:%M:%Sz")  # RFC 3339 §5.6: `t` and `z` may be lower case
+    client = client_for(user)
+
+    created = client.post(reverse(LIST), new_auction_body(end_time=lower))
+    assert created.status_code == HTTPStatus.CREATED, created.json()
+    assert created.json()["end_time"] == end.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    later = (end + timedelta(hours=1)).strftime("%Y-%m-%dt%H:%M:%Sz")
+    patched = client.patch(detail(created.json()["id"]), {"end_time": later}, format="json")
+    assert patched.status_code == HTTPStatus.OK, patched.json()
+    assert patched.json()["end_time"] == (end + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+
+    assert _ids(api_client.get(reverse(LIST), {"ending_after": lower})) == [created.json()["id"]]
+    assert _ids(api_client.get(reverse(LIST), {"ending_before": lower})) == []
+
+
 def test_a_future_start_reads_scheduled(client_for, user):
     r = client_for(user).post(reverse(LIST), new_auction_body(start_time=iso(timedelta(hours=1))))
     assert r.json()["status"] == "scheduled"

@@ -1,13 +1,16 @@
+from datetime import timedelta
 from decimal import Decimal
 from http import HTTPStatus
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from auctions.models import Bid, Currency
+from auctions.models import Auction, Bid, Currency
 from auctions.tests.factories import AuctionFactory
 from auctions.tests.vectors import CASES
 from authorization.tests.factories import UserFactory
+from workers.services import auctions_settle_due
 
 pytestmark = pytest.mark.django_db
 
@@ -246,10 +249,6 @@ def test_bid_history_of_unknown_auction_is_404(api_client):
 
 
 def test_soft_close_through_the_api(client_for):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     auction = AuctionFactory.create(end_time=timezone.now() + timedelta(seconds=20), extension_seconds=300)
     r = client_for(UserFactory.create()).post(bids_url(auction), {"amount": "10.00"}, format="json")
     assert r.status_code == HTTPStatus.CREATED
@@ -282,3 +281,29 @@ def test_a_read_only_token_cannot_write(make_token, api_client):
     assert 'scope="write"' in r["WWW-Authenticate"]
     assert api_client.get(bids_url(auction)).status_code == HTTPStatus.OK
     assert not Bid.objects.exists()
+
+
+def test_a_deactivated_accounts_auctions_and_bids_stay_in_force(client_for, api_client):
+    """DELETE account keeps its history (SPEC.md); the README says what that means for auctions:
+    a deactivated seller's open auction keeps taking bids and settles as usual, and a
+    deactivated bidder's ceiling keeps leading and can win."""
+    seller, leader, rival = UserFactory.create_batch(3)
+    auction = AuctionFactory.create(item__owner=seller, starting_price=Decimal("10.00"))
+    first = client_for(leader).post(bids_url(auction), {"amount": "10.00", "max_amount": "30.00"}, format="json")
+    assert first.status_code == HTTPStatus.CREATED
+    for gone in (seller, leader):
+        deleted = client_for(gone).delete(
+            reverse("authorization:account"), {"password": "correct-horse-battery-staple"}, format="json"
+        )
+        assert deleted.status_code == HTTPStatus.NO_CONTENT
+
+    outbid = client_for(rival).post(bids_url(auction), {"amount": "20.00"}, format="json")
+
+    assert outbid.status_code == HTTPStatus.CREATED, outbid.json()
+    assert (outbid.json()["leading"], outbid.json()["current_price"]) == (False, "20.50")
+    Auction.objects.filter(pk=auction.pk).update(end_time=timezone.now())
+    auctions_settle_due()
+    settled = api_client.get(auction_url(auction)).json()
+    assert (settled["status"], settled["seller"]["username"]) == ("fulfilled", seller.username)
+    winner = settled["winning_bid"]
+    assert (winner["bidder"]["username"], winner["amount"]) == (leader.username, "20.50")
