@@ -386,6 +386,31 @@ def test_ordering(api_client):
 
 
 @pytest.mark.parametrize(
+    ("route", "ordering"),
+    [
+        (LIST, "current_price"),
+        (LIST, "-current_price"),
+        (LIST, "bid_count"),
+        (LIST, "-end_time"),
+        ("auctions:item-list", "title"),
+        ("auctions:item-list", "-title"),
+    ],
+)
+def test_paging_a_sorted_list_shows_each_row_once_with_ties_in_id_order(api_client, route, ordering):
+    # 45 rows with equal keys, 10 a page. Without the id as a last key, PostgreSQL answered
+    # each LIMIT/OFFSET in its own order: `-current_price` showed 80 of 120 auctions.
+    end = timezone.now() + timedelta(days=1)
+    rows = AuctionFactory.create_batch(45, starting_price=Decimal("10"), end_time=end, item__title="Lamp")
+    ids = sorted(row.pk if route == LIST else row.item_id for row in rows)
+
+    pages = [api_client.get(reverse(route), {"ordering": ordering, "page_size": 10, "page": n}) for n in range(1, 6)]
+
+    assert [row["id"] for page in pages for row in page.json()["results"]] == (
+        ids[::-1] if ordering.startswith("-") else ids
+    )
+
+
+@pytest.mark.parametrize(
     "params",
     [
         {"status": "bogus"},
