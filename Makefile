@@ -35,7 +35,7 @@ help: ## list the targets
 deps: .venv/.synced ## install the locked dependencies into .venv (pipenv sync, never re-locks)
 
 setup: deps ## dependencies, migrations, cache table, OAuth application, a local secret key (idempotent)
-	@mkdir -p $(VAR)/log $(VAR)/run
+	@mkdir -p $(VAR)/log $(VAR)/run && chmod 700 $(VAR)  # the SQLite database holds password hashes
 	$(MANAGE) ensure_secret_key
 	$(MANAGE) migrate --noinput
 	$(MANAGE) createcachetable

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
+from redis.exceptions import RedisError
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -23,7 +24,16 @@ from auctioneer.problem_format import PROBLEM_CONTENT_TYPE, problem
 
 __all__ = ["PROBLEM_CONTENT_TYPE", "problem"]  # the format's names, for the rest of the project
 
-DATABASE_RETRY_AFTER_SECONDS = 5
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
+
+# What a request cannot do without, by the errors its client reports when it is down,
+# restarting or locked: a retryable 503, never a 500.
+_UNAVAILABLE: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str], ...] = (
+    # Django closes the broken connection when the request ends, so the next one reconnects.
+    ((OperationalError, InterfaceError), "database"),
+    # REDIS_URL's cache: it keeps the throttles' histories, which bids, writes and logins need.
+    (RedisError, "cache"),
+)
 
 logger = logging.getLogger(__name__)
 
@@ -151,18 +161,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
                 extra=exc.extra,
             )
         )
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        # The database is down, restarting or locked: a retryable 503, never a 500. Django
-        # closes the broken connection when the request ends, so the next one reconnects.
-        logger.warning("database unavailable: %s", exc)
+    unavailable = next((what for errors, what in _UNAVAILABLE if isinstance(exc, errors)), None)
+    if unavailable:
+        logger.warning("%s unavailable: %s", unavailable, exc)
         return problem_response(
             problem(
                 status.HTTP_503_SERVICE_UNAVAILABLE,
-                detail="The database is unavailable; retry shortly.",
+                detail=f"The {unavailable} is unavailable; retry shortly.",
                 problem_type=ServiceUnavailableError.problem_type,
                 title=ServiceUnavailableError.title,
             ),
-            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)},
         )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(

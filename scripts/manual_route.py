@@ -25,6 +25,7 @@ import os
 import secrets
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -194,6 +195,7 @@ class Route:
         try:
             self.copy_tree()
             self.make("setup")
+            self.check_private_files()
             self.create_super_user()
             self.check_a_taken_port_is_an_error()
             self.make("start-background-server")
@@ -220,6 +222,14 @@ class Route:
             self.stop()
         log("the manual route works" if status == 0 else f"the manual route FAILED (exit {status})")
         return status
+
+    def check_private_files(self) -> None:
+        """The SQLite database (password hashes, token checksums) and .env (secrets) are the
+        owner's alone."""
+        for path, mode in ((self.tree / "var", 0o700), (self.tree / ".env", 0o600)):
+            if stat.S_IMODE(path.stat().st_mode) != mode:
+                raise StepFailed(f"{path.name} is {oct(stat.S_IMODE(path.stat().st_mode))}, not {oct(mode)}")
+        log("var/ is 0o700 and .env 0o600")
 
     def check_a_taken_port_is_an_error(self) -> None:
         """Another process holds PORT: start-background-server fails and leaves no pid file

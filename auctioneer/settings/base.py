@@ -18,7 +18,7 @@ ENV_FILE = Path(os.environ.get("AUCTIONEER_ENV_FILE") or BASE_DIR / ".env")
 environ.Env.read_env(ENV_FILE, overwrite=False)
 
 VAR_DIR = Path(env.str("AUCTIONEER_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)  # its SQLite database holds password hashes
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -296,6 +296,7 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)  # SMTPS (port 465); at most one of the two
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Auctioneer <noreply@localhost>")
 
 # --- Workers -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import socket
 import threading
 import time
 import uuid
@@ -23,6 +24,9 @@ from django.db import OperationalError
 from django.urls import reverse
 
 from auctioneer.testing import LiveServer, live_server
+from auctions.models import Auction, AuctionState, Bid
+from auctions.tests.factories import AuctionFactory
+from authorization.tests.factories import UserFactory
 
 from .bidding_model import ModelAuction
 from .live_seed import auction_state, seed
@@ -217,6 +221,36 @@ def test_a_database_error_is_a_503_problem_with_retry_after(api_client, monkeypa
     assert response["Retry-After"].isdigit()
     assert response.json()["status"] == HTTPStatus.SERVICE_UNAVAILABLE
     reliability_record("fault", "database error inside a view mapped to 503 problem", 1)
+
+
+@pytest.mark.django_db
+def test_a_cache_outage_is_a_503_problem_and_writes_nothing(api_client, client_for, settings, reliability_record):
+    # REDIS_URL at a port nothing listens on: the throttles cannot read their histories.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    down = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
+    settings.CACHES = {"default": down, "lists": {**down, "KEY_PREFIX": "lists"}}
+    seller, bidder = UserFactory.create_batch(2)
+    auction = AuctionFactory.create(item__owner=seller)
+
+    answers = [
+        client_for(bidder).post(
+            reverse("auctions:auction-bids", kwargs={"auction_id": auction.pk}), {"amount": "10.00"}, format="json"
+        ),
+        client_for(seller).post(reverse("auctions:auction-cancel", kwargs={"auction_id": auction.pk})),
+        api_client.post(reverse("authorization:token"), {"username": bidder.username, "password": "x"}),
+    ]
+
+    for response in answers:
+        assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE, response.content
+        assert response["Content-Type"] == "application/problem+json"
+        assert response["Retry-After"].isdigit()
+        assert response.json()["detail"] == "The cache is unavailable; retry shortly."
+    assert not Bid.objects.exists()
+    assert Auction.objects.get().state == AuctionState.ACTIVE
+    assert api_client.get(reverse("auctions:auction-list")).status_code == HTTPStatus.OK  # reads are not throttled
+    reliability_record("fault", "requests during a cache (REDIS_URL) outage answered 503 problem", len(answers))
 
 
 class _Outage:
