@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -353,6 +353,17 @@ def _release_after_failure(notification: Notification, *, error: Exception) -> N
             "email %s (auction #%s) given up after %s attempts", notification.id, notification.auction_id, attempts
         )
     Notification.objects.filter(id=notification.id).update(**changes)
+
+
+def database_statistics_refresh() -> None:
+    """Keep SQLite's query-planner statistics current, as SQLite asks of long-lived
+    connections (`PRAGMA optimize`): a table whose indexes this connection has planned with is
+    analysed when it has no statistics or has grown 25-fold since. Without them SQLite sorted
+    the 85,000 open auctions of `make bench`'s data for `GET auctions?status=open` (300 ms)
+    instead of reading the index of its order (8 ms). PostgreSQL's autovacuum keeps its own."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA optimize")
 
 
 def idempotency_records_purge(*, now: datetime | None = None) -> int:

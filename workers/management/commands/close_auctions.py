@@ -3,7 +3,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from workers.services import SETTLE_BATCH_SIZE, SendSummary, auctions_settle_due, notifications_send
+from workers.services import (
+    SETTLE_BATCH_SIZE,
+    SendSummary,
+    auctions_settle_due,
+    database_statistics_refresh,
+    notifications_send,
+)
 
 
 class Command(BaseCommand):
@@ -25,6 +31,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         settled = auctions_settle_due(batch_size=max(1, batch_size))
         emails = SendSummary() if no_email else notifications_send()
+        database_statistics_refresh()
         line = (
             f"close_auctions: settled {settled.settled} auction(s): {len(settled.fulfilled)} fulfilled, "
             f"{len(settled.unsold)} unsold; {emails.sent} email(s) sent"

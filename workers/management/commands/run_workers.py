@@ -11,7 +11,12 @@ from django.db import close_old_connections, connections
 from django.utils import timezone
 
 from workers.selectors import auction_next_end
-from workers.services import auctions_settle_due, idempotency_records_purge, notifications_send
+from workers.services import (
+    auctions_settle_due,
+    database_statistics_refresh,
+    idempotency_records_purge,
+    notifications_send,
+)
 
 logger = logging.getLogger("workers.run_workers")
 
@@ -19,7 +24,8 @@ logger = logging.getLogger("workers.run_workers")
 class Command(BaseCommand):
     help = (
         "Long-running worker: settles each auction within a second of its end, sends the emails, "
-        "purges expired Idempotency-Key records now and then. Stops cleanly on SIGTERM/SIGINT."
+        "purges expired Idempotency-Key records and refreshes SQLite's planner statistics now and then. "
+        "Stops cleanly on SIGTERM/SIGINT."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -33,7 +39,7 @@ class Command(BaseCommand):
             "--purge-every",
             type=float,
             default=600,
-            help="seconds between two purges of expired Idempotency-Key records (default 600)",
+            help="seconds between two purges of expired Idempotency-Key records and statistics refreshes (default 600)",
         )
 
     def handle(self, *args: Any, poll: float, purge_every: float, **options: Any) -> None:
@@ -52,6 +58,7 @@ class Command(BaseCommand):
                     purged = idempotency_records_purge()
                     if purged:
                         logger.info("purged %s expired Idempotency-Key record(s)", purged)
+                    database_statistics_refresh()
                     next_purge = time.monotonic() + purge_every
                 wait = self._until_next_end(poll)
             except Exception:  # keep running through a database restart or a mail outage
