@@ -240,10 +240,11 @@ class Auction(models.Model):
             models.Index(fields=["current_price", "id"], name="auction_price"),
             models.Index(fields=["bid_count", "id"], name="auction_bid_count"),
             models.Index(fields=["end_time", "id"], name="auction_end"),
-            # The same, for status=open/scheduled/closed (`state` is 'active' for all three).
+            # Newest first for status=open/scheduled/closed (`state` is 'active' for all three).
+            # Not so for current_price and bid_count: every bid would move two more index
+            # entries, 60-100 us more per bid on SQLite (of ~700), for orderings PostgreSQL
+            # serves from the indexes above (5-9 ms) and SQLite by sorting (bench/FINDINGS.md).
             models.Index(fields=["state", "created_at", "id"], name="auction_state_created"),
-            models.Index(fields=["state", "current_price", "id"], name="auction_state_price"),
-            models.Index(fields=["state", "bid_count", "id"], name="auction_state_bid_count"),
         ]
 
     def __str__(self) -> str:
