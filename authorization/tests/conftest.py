@@ -9,9 +9,8 @@ from rest_framework.test import APIClient
 
 from authorization.models import User
 
-from .factories import UserFactory
+from .factories import PASSWORD, UserFactory
 
-PASSWORD = "correct-horse-battery-staple"  # UserFactory's
 # The Authorization API's paths the tests call.
 TOKEN = reverse("authorization:token")
 REFRESH = reverse("authorization:token-refresh")

@@ -21,10 +21,9 @@ from rest_framework.test import APIClient
 from auctions.models import Auction, Bid, IdempotencyRecord, Item
 from auctions.tests.factories import AuctionFactory, ItemFactory
 from authorization.models import User
-from authorization.tests.factories import UserFactory
+from authorization.tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct-horse-battery-staple"
 
 
 def _problem(response, *statuses: int) -> dict:

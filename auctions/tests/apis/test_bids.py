@@ -9,7 +9,7 @@ from django.utils import timezone
 from auctions.models import Auction, Bid, Currency
 from auctions.tests.factories import AuctionFactory
 from auctions.tests.vectors import CASES
-from authorization.tests.factories import UserFactory
+from authorization.tests.factories import PASSWORD, UserFactory
 from workers.services import auctions_settle_due
 
 pytestmark = pytest.mark.django_db
@@ -292,9 +292,7 @@ def test_a_deactivated_accounts_auctions_and_bids_stay_in_force(client_for, api_
     first = client_for(leader).post(bids_url(auction), {"amount": "10.00", "max_amount": "30.00"}, format="json")
     assert first.status_code == HTTPStatus.CREATED
     for gone in (seller, leader):
-        deleted = client_for(gone).delete(
-            reverse("authorization:account"), {"password": "correct-horse-battery-staple"}, format="json"
-        )
+        deleted = client_for(gone).delete(reverse("authorization:account"), {"password": PASSWORD}, format="json")
         assert deleted.status_code == HTTPStatus.NO_CONTENT
 
     outbid = client_for(rival).post(bids_url(auction), {"amount": "20.00"}, format="json")

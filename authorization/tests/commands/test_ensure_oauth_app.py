@@ -135,8 +135,9 @@ def test_make_setup_twice_keeps_one_key_and_registers_one_app_that_issues_tokens
         "shell",
         "-v0",
         "-c",
-        "from authorization.tests.factories import UserFactory; from authorization.services import token_obtain; "
-        "u = UserFactory.create(); print(token_obtain(username=u.username, password='correct-horse-battery-staple'))",
+        "from authorization.tests.factories import PASSWORD, UserFactory; "
+        "from authorization.services import token_obtain; "
+        "u = UserFactory.create(); print(token_obtain(username=u.username, password=PASSWORD))",
     )
     secret_key = manage("shell", "-v0", "-c", "from django.conf import settings; print(settings.SECRET_KEY)")
 
