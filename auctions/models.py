@@ -5,6 +5,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 
@@ -120,7 +121,7 @@ class Item(models.Model):
         indexes = [
             models.Index(fields=["owner", "created_at", "id"], name="item_owner_created"),
             models.Index(fields=["created_at", "id"], name="item_created"),
-            models.Index(fields=["title", "id"], name="item_title"),
+            models.Index(Lower("title"), F("id"), name="item_title_lower"),  # ordering=title ignores case
         ]
 
     def __str__(self) -> str:

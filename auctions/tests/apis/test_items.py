@@ -139,3 +139,20 @@ def test_item_filters(api_client):
     assert ids({}) == [vase.pk, lamp.pk]
     assert api_client.get(url, {"owner": "me"}).status_code == HTTPStatus.BAD_REQUEST
     assert api_client.get(url, {"ordering": "owner__password"}).status_code == HTTPStatus.BAD_REQUEST
+
+
+@pytest.mark.parametrize("route", ["auctions:item-list", "auctions:me-items"])
+def test_ordering_by_title_ignores_case(client_for, user, route):
+    # By code point, every capital comes before every small letter: "Zebra" before "apple".
+    titles = ["banana", "Zebra", "apple", "Cherry", "Apple"]
+    items = {title: ItemFactory.create(owner=user, title=title) for title in titles}
+    expected = [items[title].pk for title in ["apple", "Apple", "banana", "Cherry", "Zebra"]]  # ties by id
+
+    def ids(ordering):
+        r = client_for(user).get(reverse(route), {"ordering": ordering})
+        assert r.status_code == HTTPStatus.OK, r.json()
+        return [row["id"] for row in r.json()["results"]]
+
+    assert ids("title") == expected
+    assert ids("-title") == expected[::-1]
+    assert ids("-title,created_at") == [items[t].pk for t in ["Zebra", "Cherry", "banana", "apple", "Apple"]]
