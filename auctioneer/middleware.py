@@ -1,9 +1,11 @@
 """Request guards that run before any view reads the request."""
 
+import functools
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed, JsonResponse
 
 from auctioneer.problems import json_problem_response, problem_for_empty_error
 
@@ -33,6 +35,41 @@ def _refusal(request: HttpRequest) -> JsonResponse | None:
         detail = f"The body is {length} bytes; at most {limit} are accepted."
         return json_problem_response(413, detail, "payload-too-large")
     return None
+
+
+class UnknownMethodFirstMiddleware:
+    """A method a class-based view has no handler for is 405, with `Allow`, before the view
+    authenticates or checks permissions. DRF checks those first, so `DELETE /api/v1/auctions`
+    without a token was a 401 asking for a token that no token could make good. The body is
+    filled in by EmptyErrorBodyMiddleware, as for Django's own 405s."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: Any
+    ) -> HttpResponseBase | None:
+        view_class = getattr(view_func, "view_class", None)
+        if view_class is None or hasattr(view_func, "actions"):  # a function, or a viewset's action map
+            return None
+        allowed = _allowed_methods(view_class)
+        if (request.method or "").lower() in allowed:
+            return None
+        return HttpResponseNotAllowed([method.upper() for method in allowed])
+
+
+@functools.cache
+def _allowed_methods(view_class: type) -> tuple[str, ...]:
+    """What Django's `View` allows (`_allowed_methods`): each method it has a handler for, and
+    HEAD wherever GET is (`View.setup`)."""
+    return tuple(
+        method
+        for method in view_class.http_method_names  # type: ignore[attr-defined]
+        if hasattr(view_class, method) or (method == "head" and hasattr(view_class, "get"))
+    )
 
 
 class EmptyErrorBodyMiddleware:

@@ -4,8 +4,10 @@ from drf_yasg import openapi
 from drf_yasg.generators import EndpointEnumerator, OpenAPISchemaGenerator
 from drf_yasg.inspectors import FieldInspector, NotHandled, ReferencingSerializerInspector
 from rest_framework import serializers
+from rest_framework.permissions import SAFE_METHODS
 
 from auctioneer.http_limits import REQUEST_LINE_MAX_BYTES
+from auctioneer.policies import WritesNeedWriteScope
 from auctioneer.problems import PROBLEM_CONTENT_TYPE
 
 # Every API parses JSON bodies only (REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"]); anything else is 415.
@@ -114,6 +116,7 @@ class SchemaGenerator(OpenAPISchemaGenerator):
     def get_overrides(self, view, method):
         overrides = dict(super().get_overrides(view, method))
         overrides["field_inspectors"] = [_NullableNestedInspector, *overrides.get("field_inspectors", [])]
+        _describe_write_scope(view, method, overrides)
         return overrides
 
     def get_operation(self, view, path, prefix, method, components, request):
@@ -234,6 +237,17 @@ def _describe_body(method: str, operation: dict, definitions: dict) -> None:
             body = definitions.get(ref.split("/")[-1], {})
         if method == "patch" or not body.get("required"):
             parameter["required"] = False
+
+
+def _describe_write_scope(view, method: str, overrides: dict) -> None:
+    """A write behind `WritesNeedWriteScope` answers 403 to a token without the `write` scope,
+    whether or not the operation has a 403 of its own to list (then its text says so too)."""
+    if method.upper() in SAFE_METHODS or WritesNeedWriteScope not in getattr(view, "permission_classes", ()):
+        return
+    responses = dict(overrides.get("responses") or {})
+    if all(str(code) != "403" for code in responses):
+        responses[403] = problem_response(WritesNeedWriteScope.message)
+    overrides["responses"] = responses
 
 
 def _describe_transport_errors(method: str, operation: dict) -> None:

@@ -122,7 +122,7 @@ class BidIncrementListApi(_MetadataListApi):
 _PROBLEM_TEXT = {
     400: "Invalid input (problem details with `errors`).",
     401: "No valid bearer token.",
-    403: "The token's user may not do this.",
+    403: "The token's user may not do this, or the token lacks the `write` scope.",
     404: "Not found.",
     409: "Conflicts with the current state.",
     415: NOT_JSON_TEXT,

@@ -61,6 +61,28 @@ def test_method_not_allowed_is_a_json_problem(api_client, user, client_for):
 
 
 @pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("delete", "/api/v1/auctions", "GET, POST, HEAD, OPTIONS"),
+        ("put", "/api/v1/items/1", "GET, PATCH, DELETE, HEAD, OPTIONS"),
+        ("post", "/api/v1/me/bids", "GET, HEAD, OPTIONS"),
+        ("get", "/api/auth/token", "POST, OPTIONS"),
+    ],
+)
+@pytest.mark.parametrize("with_token", [False, True])
+def test_a_method_no_token_could_allow_is_405_before_authentication(
+    api_client, client_for, user, method, path, allow, with_token
+):
+    # DRF authenticates first: without a token these were 401s asking for one.
+    client = client_for(user) if with_token else api_client
+    response = getattr(client, method)(path, {}, format="json")
+    assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
+    assert response["Allow"] == allow
+    assert response["Content-Type"] == "application/problem+json"
+    assert (response.json()["type"], response.json()["status"]) == ("urn:auctioneer:problem:method-not-allowed", 405)
+
+
+@pytest.mark.parametrize(
     ("method", "path", "status", "problem_type"),
     [
         ("get", "/o/token/", 405, "method-not-allowed"),  # Django's HttpResponseNotAllowed: no body

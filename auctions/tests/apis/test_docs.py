@@ -11,7 +11,7 @@ from auctions.tests.factories import AuctionFactory
 pytestmark = pytest.mark.django_db
 
 WRITES = {
-    ("/items", "post"): {400, 401, 429},
+    ("/items", "post"): {400, 401, 403, 429},
     ("/items/{item_id}", "patch"): {400, 401, 403, 404, 409, 429},
     ("/items/{item_id}", "delete"): {401, 403, 404, 409, 429},
     ("/auctions", "post"): {400, 401, 403, 409, 422, 429},
@@ -54,6 +54,16 @@ def test_every_write_has_bearer_security_a_body_and_its_errors(schema):
         for code in codes:
             assert operation["responses"][str(code)]["schema"]["$ref"] == "#/definitions/Problem"
         assert responses & {200, 201, 204}
+
+
+def test_every_write_documents_the_403_a_read_only_token_gets(schema, api_client, make_token, user):
+    # The scope is checked before the path's object or the body is looked at.
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(user, scope='read')}")
+    for path, method in WRITES:
+        r = getattr(api_client, method)("/api/v1" + re.sub(r"\{\w+\}", "1", path), {}, format="json")
+        assert r.status_code == HTTPStatus.FORBIDDEN, (path, method, r.status_code)
+        documented = schema["paths"][path][method]["responses"]["403"]["description"]
+        assert "`write` scope" in documented, (path, method, documented)
 
 
 def test_reads_are_public_with_an_optional_token_and_me_needs_one(schema):
