@@ -536,7 +536,11 @@ class AuctionPatchSerializer(serializers.Serializer):
     starting_price = MoneyField(required=False)
     reserve_price = MoneyField(required=False, allow_null=True)
     buy_now_price = MoneyField(required=False, allow_null=True)
-    start_time = DateTimeField(required=False, allow_null=True)
+    start_time = DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="If past (or null): now, or, once the auction has started, the start it has.",
+    )
     end_time = DateTimeField(required=False)
     international_delivery = serializers.BooleanField(required=False)
     extension_seconds = serializers.IntegerField(required=False, min_value=0, max_value=3600)
@@ -704,14 +708,24 @@ class BidPlacementSerializer(serializers.Serializer):
     max_amount = MoneyField(
         source="bid.max_amount",
         currency_path="auction.currency",
-        help_text="Your ceiling: the `max_amount` sent, or the `amount` sent without one.",
+        help_text=(
+            "Your ceiling after this bid: the `max_amount` sent, or the `amount` sent without one. A ceiling "
+            "only rises: while you lead, a lower one changes nothing and this shows the one that stands."
+        ),
     )
     is_automatic = serializers.BooleanField(source="bid.is_automatic")
     placed_at = serializers.DateTimeField(source="bid.placed_at")
+    is_winning = serializers.SerializerMethodField(
+        help_text="False: as in the bid history, a bid is winning only once the workers settle its auction; "
+        "`leading` tells whether it leads now."
+    )
     current_price = MoneyField(source="auction.current_price", currency_path="auction.currency")
     minimum_bid = MoneyField(currency_path="auction.currency")
     leading = serializers.BooleanField()
     end_time = serializers.DateTimeField(source="auction.end_time")
+
+    def get_is_winning(self, instance: services.BidPlacement) -> bool:
+        return False  # an auction is open when it takes a bid, and settles later
 
     def to_representation(self, instance: services.BidPlacement) -> dict[str, Any]:
         """The fields above, written out (every bid answers with it; DRF's walk copies and
@@ -727,6 +741,7 @@ class BidPlacementSerializer(serializers.Serializer):
             "max_amount": None if max_amount is None else format_money(max_amount, places=places),
             "is_automatic": bid.is_automatic,
             "placed_at": _DATETIME.to_representation(bid.placed_at),
+            "is_winning": False,
             "current_price": format_money(auction.current_price, places=places),
             "minimum_bid": format_money(instance.minimum_bid, places=places),
             "leading": instance.leading,

@@ -281,7 +281,10 @@ def auction_update(*, auction_id: int, user: User, data: dict[str, Any]) -> Auct
         if "currency" in changes:
             changes["currency"] = _currency(changes["currency"])
         if "start_time" in changes:
-            changes["start_time"] = max(changes["start_time"] or now, now)
+            # A past (or null) start means now, as on create; an auction that has already
+            # started keeps its start, so sending back the start_time just read changes nothing.
+            start = changes["start_time"] or now
+            changes["start_time"] = start if start > now else min(auction.start_time, now)
         values.update(changes)
         _auction_validate(values, now=now)
         for key, value in values.items():
@@ -426,7 +429,9 @@ def bid_place(
             auction=auction,
             bidder=bidder,
             amount=min(amount, after.price) if bidder_leads else amount,
-            max_amount=ceiling,
+            # The ceiling that stands: a leader's lower one changes nothing (rule 3), so the
+            # row and the answer keep the earlier one rather than a cap that does not apply.
+            max_amount=after.leader_ceiling if bidder_leads else ceiling,
             placed_at=now,
         )
         rows = [bid]

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from http import HTTPStatus
 
@@ -213,6 +213,25 @@ def test_patch_before_the_first_bid(client_for):
         "15.00",
         "99.00",
     )
+
+
+def test_patch_keeps_a_started_auctions_start_and_starts_a_scheduled_one_now(client_for):
+    # A client that reads an auction, changes one field and sends the whole body back must not
+    # move its start: before, the past start_time it sent back became "now".
+    auction = AuctionFactory.create()
+    seller = client_for(auction.seller)
+    read = seller.get(detail(auction.pk)).json()
+    body = {key: read[key] for key in ("currency", "starting_price", "start_time", "end_time", "extension_seconds")}
+    r = seller.patch(detail(auction.pk), {**body, "starting_price": "12.00"}, format="json")
+    assert r.status_code == HTTPStatus.OK, r.json()
+    assert (r.json()["start_time"], r.json()["starting_price"]) == (read["start_time"], "12.00")
+    r = seller.patch(detail(auction.pk), {"start_time": None}, format="json")
+    assert r.json()["start_time"] == read["start_time"]
+
+    scheduled = AuctionFactory.create(start_time=timezone.now() + timedelta(hours=1), item__owner=auction.seller)
+    r = seller.patch(detail(scheduled.pk), {"start_time": iso(-timedelta(days=1))}, format="json")
+    assert r.json()["status"] == "open"
+    assert timezone.now() - timedelta(minutes=1) < datetime.fromisoformat(r.json()["start_time"]) <= timezone.now()
 
 
 def test_patch_validates_like_create(client_for):

@@ -85,6 +85,22 @@ def test_acceptance_proxy_scenario_and_idempotent_replay(client_for, api_client)
     assert shown["bid_count"] == count
 
 
+def test_a_leaders_lower_ceiling_changes_nothing_and_the_answer_shows_the_one_that_stands(client_for):
+    auction = AuctionFactory.create(starting_price=Decimal("10.00"))
+    b, c = client_for(UserFactory.create()), client_for(UserFactory.create())
+    b.post(bids_url(auction), {"amount": "10.00", "max_amount": "100.00"}, format="json")
+    c.post(bids_url(auction), {"amount": "20.00"}, format="json")
+
+    r = b.post(bids_url(auction), {"amount": "21.50", "max_amount": "30.00"}, format="json")
+    assert r.status_code == HTTPStatus.CREATED
+    assert (r.json()["max_amount"], r.json()["current_price"], r.json()["leading"]) == ("100.00", "20.50", True)
+    assert b.get(reverse("auctions:me-bids")).json()["results"][0]["max_amount"] == "100.00"
+
+    # The ceiling that stands is 100: c's 40 still leaves b leading, at 41.
+    r = c.post(bids_url(auction), {"amount": "40.00"}, format="json")
+    assert (r.json()["current_price"], r.json()["leading"]) == ("41.00", False)
+
+
 def test_acceptance_reserve_jump_and_the_reserve_never_shown(client_for, api_client):
     seller = UserFactory.create()
     auction = AuctionFactory.create(item__owner=seller, starting_price=Decimal("10.00"), reserve_price=Decimal("100"))
@@ -124,11 +140,15 @@ def test_bid_response_shape(client_for):
         "max_amount",
         "is_automatic",
         "placed_at",
+        "is_winning",
         "current_price",
         "minimum_bid",
         "leading",
         "end_time",
     }
+    # The bid is the row the bid history lists (the bidder's own, so with its ceiling), field for field.
+    history = client_for(bidder).get(bids_url(auction)).json()["results"][0]
+    assert {key: body[key] for key in history} == history
     assert body["bidder"] == {"id": bidder.pk, "username": "bidder1"}
     assert body["amount"] == "10.00"  # capped at the price: the amount never shows more than the price
     assert body["max_amount"] == "15.50"
