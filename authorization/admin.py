@@ -4,6 +4,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from rest_framework.exceptions import APIException
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -36,8 +38,23 @@ def admin_login(request: HttpRequest, extra_context: dict[str, Any] | None = Non
     return admin.site.login(request, extra_context)
 
 
+class PasswordChangeEndsTokensForm(AdminPasswordChangeForm):
+    """The admin's "Change password" form: the new password (or none) ends every API token of
+    the account, as `POST /api/auth/account/password` does, so resetting a stolen account's
+    password locks the thief out instead of leaving their tokens and refresh tokens working."""
+
+    def save(self, commit: bool = True) -> Any:
+        if not commit:
+            return super().save(commit=False)
+        with transaction.atomic():
+            user = super().save()
+            user_tokens_revoke(user=user)
+        return user
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    change_password_form = PasswordChangeEndsTokensForm
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
         ("Location", {"fields": ("country", "city")}),

@@ -25,6 +25,9 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 
 INSTALLED_APPS = [
+    # First, so that its `changepassword` (which also revokes the account's tokens) replaces
+    # django.contrib.auth's: a command is found in the earliest app that has it.
+    "authorization",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -38,7 +41,6 @@ INSTALLED_APPS = [
     "django_crontab",
     "corsheaders",
     "csp",
-    "authorization",
     "auctions",
     "workers",
 ]

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from authorization.admin import UserAdmin
 from authorization.models import User
 from authorization.tests.apis.test_token import PASSWORD, TOKEN, throttle_rates
+from authorization.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +29,28 @@ def test_deactivating_a_user_in_admin_revokes_their_tokens(user, make_token, bea
     user.save()  # reactivated: a revoked token must stay revoked
     status = bearer(token).get(reverse("authorization:account")).status_code
     assert status == (HTTPStatus.OK if still_works else HTTPStatus.UNAUTHORIZED)
+
+
+@pytest.mark.parametrize("usable", [True, False])
+def test_a_password_set_in_the_admin_ends_the_accounts_tokens(api_client, oauth_client, login, bearer, usable):
+    # Resetting a stolen account's password must lock the thief out: before, the access token
+    # kept working and the refresh token kept minting new pairs.
+    victim = UserFactory.create()
+    stolen = login(victim)
+    staff = Client()
+    staff.force_login(UserFactory.create(is_staff=True, is_superuser=True))
+    form = {"password1": "Brand new pass 4242", "password2": "Brand new pass 4242", "usable_password": "true"}
+    if not usable:
+        form = {"usable_password": "false", "unset-password": "1"}
+
+    response = staff.post(reverse("admin:auth_user_password_change", args=[victim.pk]), form)
+
+    assert response.status_code == HTTPStatus.FOUND, response.content[:500]
+    victim.refresh_from_db()
+    assert victim.has_usable_password() is usable
+    assert bearer(stolen["access_token"]).get(reverse("authorization:account")).status_code == HTTPStatus.UNAUTHORIZED
+    refresh = api_client.post(reverse("authorization:token-refresh"), {"refresh_token": stolen["refresh_token"]})
+    assert refresh.status_code == HTTPStatus.UNAUTHORIZED
 
 
 @pytest.mark.parametrize("path", ["/o/applications/", "/o/authorize/?response_type=code&client_id=x"])
