@@ -729,7 +729,7 @@ class BidPlacementSerializer(serializers.Serializer):
 
     def to_representation(self, instance: services.BidPlacement) -> dict[str, Any]:
         """The fields above, written out (every bid answers with it; DRF's walk copies and
-        visits ten fields, ~10 % of a bid's CPU). tests/apis/test_auction_output.py keeps
+        visits eleven fields, ~10 % of a bid's CPU). tests/apis/test_auction_output.py keeps
         both in step."""
         bid, auction = instance.bid, instance.auction
         places = auction.currency.minor_units
