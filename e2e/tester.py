@@ -329,6 +329,14 @@ class Tester:
         self.expect("POST items with a bogus token -> 401 problem", response, 401, problem=True)
         response = self.call("GET", f"{self.auth}/account")
         self.expect("GET account without a token -> 401 problem", response, 401, problem=True)
+        response = self.call("DELETE", f"{self.api}/auctions")
+        self.expect("DELETE auctions (no such method) without a token -> 405 problem", response, 405, problem=True)
+        allow = response.headers.get("Allow", "")
+        self.check(
+            "the 405 names the methods there are: Allow has GET and POST",
+            {"GET", "POST"} <= {method.strip() for method in allow.split(",")},
+            allow or "(none)",
+        )
 
     def tokens(self, b: User, c: User) -> None:
         old_refresh = b.refresh_token
