@@ -3,6 +3,7 @@ import factory
 from authorization.models import User
 
 PASSWORD = "correct-horse-battery-staple"  # every UserFactory user's
+NEW_PASSWORD = "a brand new passphrase 42"  # a valid password to change to
 
 
 class UserFactory(factory.django.DjangoModelFactory):

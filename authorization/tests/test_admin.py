@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from authorization.admin import UserAdmin
 from authorization.models import User
 from authorization.tests.apis.test_token import PASSWORD, TOKEN, throttle_rates
-from authorization.tests.factories import UserFactory
+from authorization.tests.factories import NEW_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def test_a_password_set_in_the_admin_ends_the_accounts_tokens(api_client, oauth_
     stolen = login(victim)
     staff = Client()
     staff.force_login(UserFactory.create(is_staff=True, is_superuser=True))
-    form = {"password1": "Brand new pass 4242", "password2": "Brand new pass 4242", "usable_password": "true"}
+    form = {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"}
     if not usable:
         form = {"usable_password": "false", "unset-password": "1"}
 

@@ -7,14 +7,13 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from authorization.models import User
 from authorization.tests.conftest import ACCOUNT, PASSWORD, REFRESH, TOKEN
-from authorization.tests.factories import UserFactory
+from authorization.tests.factories import NEW_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD_URL = reverse("authorization:account-password")
 PING = reverse("auctions:ping")
 PROBLEM = "application/problem+json"
-NEW_PASSWORD = "a brand new passphrase 42"
 
 
 def test_account_is_the_callers_profile(account_user, client_for):

@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from authorization.management.commands.changepassword import Command
-from authorization.tests.factories import UserFactory
+from authorization.tests.factories import NEW_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +14,7 @@ def test_changepassword_ends_the_accounts_tokens(api_client, oauth_client, login
     # Django's own command only saved the password: the thief's tokens kept working.
     victim, bystander = UserFactory.create(), UserFactory.create()
     stolen, other = login(victim), login(bystander)
-    monkeypatch.setattr(Command, "_get_pass", lambda self, prompt="Password: ": "Brand new pass 4242")
+    monkeypatch.setattr(Command, "_get_pass", lambda self, prompt="Password: ": NEW_PASSWORD)
 
     call_command("changepassword", victim.username)
 
@@ -22,7 +22,7 @@ def test_changepassword_ends_the_accounts_tokens(api_client, oauth_client, login
         capsys.readouterr().out
     )
     victim.refresh_from_db()
-    assert victim.check_password("Brand new pass 4242")
+    assert victim.check_password(NEW_PASSWORD)
     assert bearer(stolen["access_token"]).get(reverse("authorization:account")).status_code == HTTPStatus.UNAUTHORIZED
     refresh = api_client.post(reverse("authorization:token-refresh"), {"refresh_token": stolen["refresh_token"]})
     assert refresh.status_code == HTTPStatus.UNAUTHORIZED
