@@ -3,10 +3,12 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application, set_token_value
 from rest_framework.test import APIClient
 
+from auctioneer.settings import base
 from auctioneer.testing import LiveServer, live_server
 from authorization.models import User
 from authorization.tests.factories import UserFactory
@@ -70,3 +72,10 @@ def live() -> Iterator[LiveServer]:
     """gunicorn from the working tree on a throwaway database (see auctioneer.testing)."""
     with live_server() as server:
         yield server
+
+
+@pytest.fixture
+def database_cache(settings) -> None:
+    """The caches a deployment without REDIS_URL runs on (the tests otherwise use memory)."""
+    settings.CACHES = {"default": base.DATABASE_CACHE, "lists": base.LIST_CACHE}
+    call_command("createcachetable", verbosity=0)

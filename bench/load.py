@@ -80,8 +80,9 @@ class AuctionDetail(Scenario):
 
 
 class _Bidding(Scenario):
-    """Every bidder bids the minimum it last heard of (from any answer: a 201 or a 409
-    both carry `minimum_bid`); a bidder that leads an auction does not bid on it.
+    """Every bidder bids the highest minimum that any bidder of the driver has heard of for the
+    auction (from any answer: a 201 and a 409 both carry `minimum_bid`), the current minimum as
+    far as the bidders know it; a bidder that leads an auction does not bid on it.
 
     What the bidders heard outlives the run: `known()` goes into the driver's output, and the
     next run on the same auctions (the next round, or the next server on the same database)
@@ -191,14 +192,15 @@ async def virtual_user(vu: VirtualUser, scenario: Scenario, stats: Stats, max_re
         stats.sent += 1
         if not stats.measuring:
             continue
+        if response.status >= 500:
+            # A 5xx is an error whichever request it answers, hot_auction's watching leader's too.
+            stats.errors += 1
         if not measured:
             stats.side_requests += 1
             continue
         stats.latencies_ms.append(elapsed_ms)
         stats.statuses[str(response.status)] += 1
-        if response.status >= 500:
-            stats.errors += 1
-        elif response.status == 201:
+        if response.status == 201:
             stats.accepted += 1
         if len(stats.latencies_ms) >= max_requests:
             stats.stop = True

@@ -183,10 +183,17 @@ run `make bench` again. How the harness works and how to read the figures: see t
   apart measures the drift). The JSON keeps each round's req/s under `rounds_rps`.
 - Latencies are client-side, per request, from a closed loop of N virtual users (`bench/load.py`, a small
   asyncio HTTP/1.1 client in its own process, on the same 2 cores as the server).
-- Bidding: each bidder bids the `minimum_bid` it last heard (a 201 and a 409 both carry it); a leader
-  does not bid against itself (in hot_auction it watches the auction instead, not counted). `req/s` counts
-  every bid answered (201 accepted, 409 outbid: both are full bids under the auction's row lock);
-  `accepted/s` counts 201s only. `errors` are 5xx, connection resets and timeouts.
+- Bidding: each bidder bids the highest `minimum_bid` any bidder of the driver has heard for that
+  auction (a 201 and a 409 both carry it; the watching leader's reads too), the current minimum as far
+  as the bidders know it; a leader does not bid against itself (in hot_auction it watches the auction
+  instead: those reads are not in req/s or the latencies). `req/s` counts every bid answered: 201
+  accepted, or 409 outbid, which the server refuses from a plain read before the row lock when the bid
+  is already below the minimum (`auctions/services.py`, `bid_place`), so in hot_auction, where most bids
+  are outbid before they arrive, req/s and the latencies are mostly those refusals. `accepted/s` counts
+  201s only. `errors` are 5xx (on any request of the measured time, the watching leader's too),
+  connection resets and timeouts.
+- `browse_list` and `auction_detail` send no token, as a visitor exploring public auctions does; `noop`
+  is an authenticated request, so their ratio to it compares a public read with a token check.
 - `server CPU ms/req`: CPU seconds the gunicorn master and workers used during the scenario (from
   /proc), over the requests sent. Unlike req/s it hardly moves when other jobs share the cores, so it is
   the figure to compare between runs; 2 cores / CPU per request is the ceiling of this machine.

@@ -3,11 +3,9 @@ from http import HTTPStatus
 
 import pytest
 from django.core.cache import cache
-from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.throttling import ScopedRateThrottle
 
-from auctioneer.settings import base
 from auctions.tests.factories import AuctionFactory
 from authorization.tests.factories import UserFactory
 
@@ -49,13 +47,6 @@ def test_item_writes_are_throttled(client_for, user, low_rates):
     body = {"title": "x", "condition": "used"}
     assert client.post(reverse("auctions:item-list"), body).status_code == HTTPStatus.CREATED
     assert client.post(reverse("auctions:item-list"), body).status_code == HTTPStatus.TOO_MANY_REQUESTS
-
-
-@pytest.fixture
-def database_cache(settings):
-    """The caches a deployment without REDIS_URL runs on (the tests otherwise use memory)."""
-    settings.CACHES = {"default": base.DATABASE_CACHE, "lists": base.LIST_CACHE}
-    call_command("createcachetable", verbosity=0)
 
 
 def test_the_database_cache_keeps_the_throttle_histories_of_thousands_of_clients(client_for, low_rates, database_cache):
